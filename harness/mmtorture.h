@@ -294,6 +294,16 @@ long mmt_hugetlb_reserve(struct mmt_ctx *ctx, unsigned long pages);
 /* Mount fstype (e.g. "hugetlbfs") on a fresh directory; unmounted on restore. */
 int mmt_mount_tmp(struct mmt_ctx *ctx, const char *fstype, const char *options,
 		  char *path, size_t len);
+/*
+ * Save memory block N (/sys/devices/system/memory/memoryN) as online, in its
+ * current zone, before a workload offlines it: restore onlines it again
+ * (online_movable / online_kernel as it was, plain "online" if the kernel
+ * refuses that zone).  Parent only, in setup; workers may then write the
+ * block's state file directly.  Likewise a knob saved with mmt_knob_write()
+ * in setup may be rewritten by workers with plain writes: restore puts back
+ * the value saved first.  0 or -errno (-EBUSY if the block is not online).
+ */
+int mmt_memblock_save(struct mmt_ctx *ctx, int block);
 
 /* ---- small utilities shared by workloads and harness ---- */
 

@@ -1778,3 +1778,28 @@ int mmt_run(const struct mmt_workload **wls, int nr, struct mmt_run_opts *o)
 	free(res);
 	return status;
 }
+
+int mmt_memblock_save(struct mmt_ctx *c, int block)
+{
+	char path[PATH_MAX], zones[256], state[64];
+	const char *value = "online";
+	int ret;
+
+	(void)c;
+	snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%d/state", block);
+	ret = mmt_knob_read(path, state, sizeof(state));
+	if (ret)
+		return ret;
+	if (strcmp(state, "online"))
+		return -EBUSY;
+	/* for an online block, valid_zones names the zone it is in */
+	snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%d/valid_zones", block);
+	if (!mmt_knob_read(path, zones, sizeof(zones))) {
+		if (!strncmp(zones, "Movable", 7))
+			value = "online_movable";
+		else if (!strncmp(zones, "Normal", 6) || !strncmp(zones, "DMA", 3))
+			value = "online_kernel";
+	}
+	snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%d/state", block);
+	return mmt_state_add("memblock", path, value);
+}

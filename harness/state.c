@@ -173,6 +173,27 @@ static int restore_knob(const char *path, const char *value)
 	return ret ? ret : -EAGAIN;
 }
 
+/* Online a block that a workload left offline, in its old zone if allowed. */
+static int restore_memblock(const char *path, const char *online)
+{
+	char now[64];
+	int ret;
+
+	ret = mmt_knob_read(path, now, sizeof(now));
+	if (ret == -ENOENT)
+		return 0;	/* the block was hot-removed: nothing to online */
+	if (ret)
+		return ret;
+	if (!strcmp(now, "online"))
+		return 0;
+	ret = mmt_write_str(path, online);
+	if (ret && strcmp(online, "online"))
+		ret = mmt_write_str(path, "online");
+	if (ret)
+		mmt_errmsg("could not online %s again: %s", path, strerror(-ret));
+	return ret;
+}
+
 static int restore_entry(json_t *e)
 {
 	const char *kind = json_string_value(json_object_get(e, "kind"));
@@ -188,6 +209,8 @@ static int restore_entry(json_t *e)
 		ret = restore_knob(path, value);
 		if (ret)
 			mmt_errmsg("could not restore %s to '%s': %s", path, value, strerror(-ret));
+	} else if (!strcmp(kind, "memblock")) {
+		ret = restore_memblock(path, value ? value : "online");
 	} else if (!strcmp(kind, "mount")) {
 		if (umount2(path, MNT_DETACH) && errno != EINVAL && errno != ENOENT) {
 			ret = -errno;
