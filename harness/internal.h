@@ -106,6 +106,8 @@ struct mmt_run_opts {
 	bool tty;
 	char **params;		/* NAME=VALUE */
 	int nr_params;
+	int sweep[32];		/* --sweep-workers: worker counts, 0-terminated */
+	int nr_sweep;
 };
 
 int mmt_run(const struct mmt_workload **wls, int nr, struct mmt_run_opts *o);

@@ -44,6 +44,8 @@ static const char run_usage[] =
 	"  -d, --duration SECONDS   measured time per workload and repeat (default 10)\n"
 	"      --warmup SECONDS     warm-up before measuring; its samples are dropped (default 1)\n"
 	"  -w, --workers N          workers for each scaled role (default: per workload)\n"
+	"      --sweep-workers N,N  run each workload once per worker count (scaling curves);\n"
+	"                           records are WORKLOAD.wN.json\n"
 	"  -r, --repeat N           run each workload N times (default 1)\n"
 	"  -o, --output DIR         results directory (default ./results)\n"
 	"      --run-id ID          name of the run directory (default DATE-TIME-HOST)\n"
@@ -169,6 +171,7 @@ enum {
 	OPT_DESTRUCTIVE,
 	OPT_GRACE,
 	OPT_LOCK_TIMEOUT,
+	OPT_SWEEP,
 };
 
 static bool parse_seconds(const char *opt, const char *s, double min, double max, double *out)
@@ -208,6 +211,27 @@ static bool parse_node(const char *opt, const char *s, int *out)
 	return true;
 }
 
+static bool parse_sweep(const char *s, struct mmt_run_opts *o)
+{
+	char buf[256], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	o->nr_sweep = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int n;
+
+		if (o->nr_sweep >= (int)(sizeof(o->sweep) / sizeof(o->sweep[0])) ||
+		    !parse_int("--sweep-workers", tok, 1, 1024, &n))
+			return false;
+		o->sweep[o->nr_sweep++] = n;
+	}
+	if (!o->nr_sweep) {
+		mmt_errmsg("invalid --sweep-workers '%s': expected worker counts such as 1,2,4", s);
+		return false;
+	}
+	return true;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -225,6 +249,7 @@ static int cmd_run(int argc, char **argv)
 		{ "allow-destructive", no_argument, NULL, OPT_DESTRUCTIVE },
 		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		{ "sweep-workers", required_argument, NULL, OPT_SWEEP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -301,6 +326,10 @@ static int cmd_run(int argc, char **argv)
 			else
 				return bad_usage("run", "invalid --inject '%s': must be corrupt or splat",
 						 optarg);
+			break;
+		case OPT_SWEEP:
+			if (!parse_sweep(optarg, &o))
+				return MMT_ERROR;
 			break;
 		case OPT_DESTRUCTIVE:
 			o.allow_destructive = true;

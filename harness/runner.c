@@ -1520,6 +1520,7 @@ static json_t *placement_json(const struct mmt_run_opts *o)
 
 struct wl_result {
 	const struct mmt_workload *wl;
+	int workers;
 	int status;
 	char reason[256];
 	double main_mean, main_sd;
@@ -1539,6 +1540,7 @@ static int run_workload(const struct mmt_workload *wl, struct mmt_run_opts *o, j
 	int status = MMT_PASS, r, m, nrep = 0, ret;
 
 	res->wl = wl;
+	res->workers = o->workers;
 	clock_gettime(CLOCK_REALTIME, &ts0);
 	c.workers = o->workers ? o->workers : (wl->default_workers > 0 ? wl->default_workers : 2);
 	for (md = wl->metrics; md && md->name; md++) {
@@ -1632,6 +1634,13 @@ out_record:
 						  "inject", o->inject & MMT_INJECT_CORRUPT ? "corrupt" :
 							    o->inject & MMT_INJECT_SPLAT ? "splat" : "none"));
 	json_object_set_new(rec, "params", params_json(&c));
+	if (o->nr_sweep) {
+		json_t *sw = json_array();
+
+		for (r = 0; r < o->nr_sweep; r++)
+			json_array_append_new(sw, json_integer(o->sweep[r]));
+		json_object_set_new(json_object_get(rec, "run"), "sweep_workers", sw);
+	}
 	json_object_set_new(rec, "placement", placement_json(o));
 	json_object_set_new(rec, "roles", json_array());
 	for (r = 0; wl->roles[r].name; r++)
@@ -1651,7 +1660,10 @@ out_record:
 			json_array_extend(all, json_object_get(rj, "splats"));
 		json_object_set_new(rec, "splats", all);
 	}
-	snprintf(path, sizeof(path), "%s/%s.json", rundir, wl->name);
+	if (o->nr_sweep)
+		snprintf(path, sizeof(path), "%s/%s.w%d.json", rundir, wl->name, c.workers);
+	else
+		snprintf(path, sizeof(path), "%s/%s.json", rundir, wl->name);
 	ret = mmt_record_write(path, rec);
 	if (ret) {
 		mmt_errmsg("cannot write %s: %s", path, strerror(-ret));
@@ -1709,7 +1721,13 @@ static void print_summary(struct wl_result *res, int n)
 				 res[i].main_mean, res[i].main_sd, m0->unit);
 		else
 			snprintf(main, sizeof(main), "-");
-		mmt_msg("%-18s %-6s %-44s %d\n", res[i].wl->name, mmt_status_name(res[i].status),
+		char name[64];
+
+		if (res[i].workers)
+			snprintf(name, sizeof(name), "%s -w%d", res[i].wl->name, res[i].workers);
+		else
+			snprintf(name, sizeof(name), "%s", res[i].wl->name);
+		mmt_msg("%-18s %-6s %-44s %d\n", name, mmt_status_name(res[i].status),
 			main, res[i].splats);
 	}
 }
@@ -1736,7 +1754,7 @@ int mmt_run(const struct mmt_workload **wls, int nr, struct mmt_run_opts *o)
 			   strerror(-ret));
 		return MMT_ERROR;
 	}
-	res = calloc((size_t)nr, sizeof(*res));
+	res = calloc((size_t)nr * (size_t)(o->nr_sweep ? o->nr_sweep : 1), sizeof(*res));
 	if (!res)
 		return MMT_ERROR;
 
@@ -1760,8 +1778,15 @@ int mmt_run(const struct mmt_workload **wls, int nr, struct mmt_run_opts *o)
 	mmt_msg("run %s: %d workload%s, records in %s/\n", run_id, nr, nr == 1 ? "" : "s",
 		rundir);
 	for (i = 0; i < nr && !interrupted; i++) {
-		status = mmt_worse(status, run_workload(wls[i], o, sys, run_id, rundir, &res[i]));
-		done++;
+		int s;
+
+		for (s = 0; s < (o->nr_sweep ? o->nr_sweep : 1) && !interrupted; s++) {
+			if (o->nr_sweep)
+				o->workers = o->sweep[s];
+			status = mmt_worse(status, run_workload(wls[i], o, sys, run_id, rundir,
+								&res[done]));
+			done++;
+		}
 	}
 	json_decref(sys);
 	mmt_state_close();
