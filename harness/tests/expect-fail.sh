@@ -7,6 +7,7 @@ MMT=$1 WL=$2 MODE=$3
 shift 3
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+wait_idle
 knobs_snapshot >"$out/before" 2>/dev/null
 
 "$MMT" run "$WL" -d 8 --inject "$MODE" -o "$out" --run-id inject "$@" >"$out/log" 2>&1

@@ -31,3 +31,12 @@ mmt_state_dir() { echo "${MMT_STATE_DIR:-/run/mmtorture}"; }
 
 # record FILE EXPR: jq on a record
 rec() { jq -r "$2" "$1"; }
+
+# Wait until no other mmtorture run holds the lock, so that a "before"
+# snapshot is not taken in the middle of someone else's run.
+wait_idle() {
+	local lock
+	lock="$(mmt_state_dir)/lock"
+	[ -e "$lock" ] || return 0
+	flock -w 900 "$lock" true || fail "another mmtorture run held $lock for 15 minutes"
+}

@@ -11,6 +11,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 state="$(mmt_state_dir)/state.json"
 
+wait_idle
 [ -e "$state" ] && { "$MMT" restore >/dev/null || fail "a stale state could not be restored first"; }
 knobs_snapshot >"$out/before"
 "$MMT" run "$WL" -d 60 -o "$out/results" "$@" >"$out/log" 2>&1 &
