@@ -84,6 +84,8 @@ const char *mmt_git_version(void);
 /* ---- record.c ---- */
 int mmt_record_write(const char *path, json_t *rec);
 json_t *mmt_record_load(const char *path, char *err, size_t errlen);
+/* One record from several runs of the same workload and parameters (ab boots). */
+json_t *mmt_record_merge(json_t **recs, int n, char *err, size_t errlen);
 
 /* ---- registry / requirements (runner.c) ---- */
 const struct mmt_workload *const *mmt_workloads(size_t *nr);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "vm.h"
 
 static const char main_usage[] =
 	"usage: mmtorture [--version] [--help] COMMAND [ARGS]\n"
@@ -20,6 +21,10 @@ static const char main_usage[] =
 	"  run       run workloads, print a summary, write records under results/\n"
 	"  info      the system snapshot that goes into every record\n"
 	"  restore   put back the system state saved by a run that was killed\n"
+	"  kernel    build a kernel with or without a companion patch series\n"
+	"  vm        boot a kernel under QEMU and run mmtorture inside it\n"
+	"  ab        compare two kernels in VMs, booted alternately\n"
+	"  nightly   a declarative build, A/B, compare and report job\n"
 	"  help      help for a command (mmtorture help run)\n"
 	"\n"
 	"exit codes: 0 pass, 1 fail (the kernel misbehaved), 77 skip, 99 error\n";
@@ -108,10 +113,10 @@ static void list_verbose(const struct mmt_workload *wl)
 			r->kind == MMT_THREAD ? ", thread" : "");
 	mmt_msg("\n");
 	for (p = wl->params; p && p->name; p++)
-		mmt_msg("    -p %s=%s%*s%s%s%s\n", p->name, p->def,
+		mmt_msg("    -p %s=%s%*s%s%s%s%s\n", p->name, p->def,
 			(int)(22 - strlen(p->name) - strlen(p->def)) > 0 ?
 			(int)(22 - strlen(p->name) - strlen(p->def)) : 1, "", p->help,
-			p->choices ? " (" : "", p->choices ? p->choices : "");
+			p->choices ? " (" : "", p->choices ? p->choices : "", p->choices ? ")" : "");
 	mmt_msg("    metrics:");
 	for (m = wl->metrics; m && m->name; m++)
 		mmt_msg(" %s[%s]", m->name, m->unit);
@@ -446,6 +451,10 @@ static const struct {
 	{ "run", cmd_run, run_usage },
 	{ "info", cmd_info, info_usage },
 	{ "restore", cmd_restore, restore_usage },
+	{ "kernel", mmt_cmd_kernel, mmt_kernel_usage },
+	{ "vm", mmt_cmd_vm, mmt_vm_usage },
+	{ "ab", mmt_cmd_ab, mmt_ab_usage },
+	{ "nightly", mmt_cmd_nightly, mmt_nightly_usage },
 	{ "help", cmd_help, main_usage },
 };
 

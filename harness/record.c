@@ -75,3 +75,115 @@ out_put:
 	json_decref(rec);
 	return NULL;
 }
+
+static int status_rank(const char *s)
+{
+	if (!s)
+		return 2;
+	if (!strcmp(s, "FAIL"))
+		return 3;
+	if (!strcmp(s, "ERROR"))
+		return 2;
+	if (!strcmp(s, "SKIP"))
+		return 1;
+	return 0;
+}
+
+static void merge_metric(json_t *dst, json_t **recs, int n, const char *name)
+{
+	json_t *all = json_array(), *rv = json_array(), *hists = json_array();
+	json_t *m0 = json_object_get(json_object_get(recs[0], "metrics"), name);
+	const char *mk = json_string_value(json_object_get(json_object_get(m0, "summary"),
+							   "mean_kind"));
+	bool harmonic = mk && !strcmp(mk, "harmonic");
+	struct mmt_summary s;
+	double *v;
+	json_t *x, *m;
+	size_t i, k = 0;
+	int r;
+
+	for (r = 0; r < n; r++) {
+		m = json_object_get(json_object_get(recs[r], "metrics"), name);
+		json_array_extend(all, json_object_get(m, "samples"));
+		json_array_extend(rv, json_object_get(m, "repeat_values"));
+		if (json_object_get(m, "histogram"))
+			json_array_append(hists, json_object_get(m, "histogram"));
+	}
+	v = calloc(json_array_size(all) + 1, sizeof(*v));
+	json_array_foreach(all, i, x)
+		if (v)
+			v[k++] = json_number_value(x);
+	mmt_summarize(v, v ? k : 0, harmonic, &s);
+	free(v);
+	m = json_deep_copy(m0);
+	json_object_set_new(m, "samples", all);
+	json_object_set_new(m, "repeat_values", rv);
+	json_object_set_new(m, "summary",
+		json_pack("{s:I, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "n", (json_int_t)s.n,
+			  "mean_kind", harmonic ? "harmonic" : "arithmetic", "mean", s.mean,
+			  "arithmetic_mean", s.amean, "median", s.median, "stddev", s.stddev,
+			  "cov", s.cov, "min", s.min, "max", s.max));
+	/* percentiles cannot be merged from percentiles: keep each run's */
+	json_object_del(m, "histogram");
+	if (json_array_size(hists))
+		json_object_set_new(m, "histograms", hists);
+	else
+		json_decref(hists);
+	json_object_set_new(dst, name, m);
+}
+
+json_t *mmt_record_merge(json_t **recs, int n, char *err, size_t errlen)
+{
+	json_t *out, *metrics, *repeats, *splats, *from, *x, *rp;
+	const char *wl, *key;
+	int r, worst = 0, idx = 1;
+	size_t i;
+
+	if (n < 1) {
+		snprintf(err, errlen, "nothing to merge");
+		return NULL;
+	}
+	wl = json_string_value(json_object_get(recs[0], "workload"));
+	for (r = 1; r < n; r++) {
+		if (strcmp(wl, json_string_value(json_object_get(recs[r], "workload")))) {
+			snprintf(err, errlen, "cannot merge records of different workloads");
+			return NULL;
+		}
+		if (!json_equal(json_object_get(recs[0], "params"), json_object_get(recs[r], "params"))) {
+			snprintf(err, errlen, "cannot merge %s records run with different parameters", wl);
+			return NULL;
+		}
+	}
+	out = json_deep_copy(recs[0]);
+	metrics = json_object();
+	json_object_foreach(json_object_get(recs[0], "metrics"), key, x)
+		merge_metric(metrics, recs, n, key);
+	json_object_set_new(out, "metrics", metrics);
+	repeats = json_array();
+	splats = json_array();
+	from = json_array();
+	for (r = 0; r < n; r++) {
+		const char *st = json_string_value(json_object_get(recs[r], "status"));
+
+		if (status_rank(st) > status_rank(json_string_value(json_object_get(out, "status")))) {
+			json_object_set(out, "status", json_object_get(recs[r], "status"));
+			json_object_set(out, "exit_code", json_object_get(recs[r], "exit_code"));
+			json_object_set(out, "reason", json_object_get(recs[r], "reason"));
+		}
+		worst = status_rank(st) > worst ? status_rank(st) : worst;
+		json_array_foreach(json_object_get(recs[r], "repeats"), i, rp) {
+			json_t *c = json_deep_copy(rp);
+
+			json_object_set_new(c, "index", json_integer(idx++));
+			json_object_set(c, "from_run", json_object_get(recs[r], "run_id"));
+			json_array_append_new(repeats, c);
+		}
+		json_array_extend(splats, json_object_get(recs[r], "splats"));
+		json_array_append(from, json_object_get(recs[r], "run_id"));
+	}
+	json_object_set_new(out, "repeats", repeats);
+	json_object_set_new(out, "splats", splats);
+	json_object_set_new(out, "merged_from", from);
+	json_object_set_new(json_object_get(out, "run"), "repeats", json_integer(idx - 1));
+	return out;
+}

@@ -1,0 +1,239 @@
+#!/bin/bash
+# vm-run.sh - boot a kernel under QEMU with an initramfs holding mmtorture,
+# run `mmtorture run RUN-ARGS` inside, and bring the records back.
+#
+# usage: vm-run.sh --mmtorture PATH --kernel BZIMAGE [--cpus N] [--mem SIZE]
+#                  [--numa N] [--hotplug-dimm SIZE] [--timeout SECONDS]
+#                  [--results DIR] [--run-id ID] [--append ARGS] [--test-panic]
+#                  -- RUN-ARGS...
+#
+# The initramfs holds busybox (static), the mmtorture binary with the shared
+# libraries it links (copied from the host, with the dynamic loader), and an
+# init that mounts proc/sys/dev/debugfs/tmpfs, runs mmtorture, then streams a
+# tar of the records as base64 over a second serial port (ttyS1): the 8250
+# UART is built into every x86 distribution kernel, so no guest module or
+# virtio driver is needed.  Console output goes to console.log beside the
+# records.  KVM is tried first; when QEMU cannot use it (nested KVM fails on
+# some hosts) the same boot is retried under TCG, and vm.json says which.
+#
+# Exit: mmtorture's own exit code from the guest; 1 when the guest panicked,
+# hung past the deadline or printed a splat on the console; 99 on bad usage
+# or when QEMU could not start at all.
+set -uo pipefail
+
+die() { echo "mmtorture vm run: $*" >&2; exit 99; }
+
+MMT= KERNEL= CPUS=2 MEM=3G NUMA=2 DIMM= TIMEOUT=900 RESULTS=results RUN_ID= APPEND= TEST_PANIC=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mmtorture) MMT=${2:-}; shift 2 ;;
+	--kernel) KERNEL=${2:-}; shift 2 ;;
+	--cpus) CPUS=${2:-}; shift 2 ;;
+	--mem) MEM=${2:-}; shift 2 ;;
+	--numa) NUMA=${2:-}; shift 2 ;;
+	--hotplug-dimm) DIMM=${2:-}; shift 2 ;;
+	--timeout) TIMEOUT=${2:-}; shift 2 ;;
+	--results) RESULTS=${2:-}; shift 2 ;;
+	--run-id) RUN_ID=${2:-}; shift 2 ;;
+	--append) APPEND=${2:-}; shift 2 ;;
+	--test-panic) TEST_PANIC=1; shift ;;
+	--) shift; break ;;
+	*) die "unknown option '$1' (see \`mmtorture vm --help\`)" ;;
+	esac
+done
+
+[ -n "$KERNEL" ] || die "--kernel BZIMAGE is required"
+[ -f "$KERNEL" ] || die "kernel image '$KERNEL' does not exist"
+[ -x "$MMT" ] || die "mmtorture binary '$MMT' is not executable"
+[[ "$CPUS" =~ ^[1-9][0-9]*$ ]] && [ "$CPUS" -le 64 ] || die "invalid --cpus '$CPUS': must be 1-64"
+[[ "$NUMA" =~ ^[1-9][0-9]*$ ]] && [ "$NUMA" -le "$CPUS" ] && [ $((CPUS % NUMA)) = 0 ] ||
+	die "invalid --numa '$NUMA': must divide --cpus ($CPUS): each node is one socket of CPUS/NUMA cores"
+[[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "invalid --timeout '$TIMEOUT': seconds"
+to_mib() {	# 3G, 512M, 3072 (MiB) -> MiB
+	case "$1" in
+	*[gG]) echo $((${1%[gG]} * 1024)) ;;
+	*[mM]) echo "${1%[mM]}" ;;
+	*) echo "$1" ;;
+	esac
+}
+MEM_MIB=$(to_mib "$MEM")
+[[ "$MEM_MIB" =~ ^[0-9]+$ ]] && [ "$MEM_MIB" -ge 256 ] || die "invalid --mem '$MEM': e.g. 3G or 2048M (at least 256M)"
+DIMM_MIB=0
+if [ -n "$DIMM" ]; then
+	DIMM_MIB=$(to_mib "$DIMM")
+	[[ "$DIMM_MIB" =~ ^[0-9]+$ ]] && [ "$DIMM_MIB" -ge 128 ] && [ $((DIMM_MIB % 128)) = 0 ] ||
+		die "invalid --hotplug-dimm '$DIMM': a multiple of 128M (memory block size), e.g. 1G"
+fi
+for t in qemu-system-x86_64 cpio gzip jq; do
+	command -v $t >/dev/null || die "$t is not installed (apt-get install qemu-system-x86 cpio)"
+done
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 || die "a static busybox is needed (apt-get install busybox-static)"
+
+[ -n "$RUN_ID" ] || RUN_ID="$(date -u +%Y%m%d-%H%M%S)-vm-$(basename "$KERNEL")"
+OUT="$RESULTS/$RUN_ID"
+mkdir -p "$OUT" || die "cannot create $OUT"
+WORK=$(mktemp -d /tmp/mmtorture-vm.XXXXXX)
+QPID=
+cleanup() { [ -n "$QPID" ] && kill -9 "$QPID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+trap 'echo "mmtorture vm run: interrupted"; exit 99' INT TERM
+
+# ---- initramfs ---------------------------------------------------------
+ROOT=$WORK/root
+mkdir -p "$ROOT"/{bin,sbin,proc,sys,dev,tmp,run,results,usr/bin,etc}
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+cp "$MMT" "$ROOT/usr/bin/mmtorture"
+# the shared libraries mmtorture links, and the dynamic loader, at their host paths
+ldd "$MMT" | grep -oE '/[^ ]+\.so[^ ]*' | sort -u | while read -r lib; do
+	mkdir -p "$ROOT$(dirname "$lib")"
+	cp -L "$lib" "$ROOT$lib"
+done
+# hwloc reads these at run time when present; harmless when absent
+printf '%q ' "$@" >"$ROOT/etc/mmt-args"
+echo "$RUN_ID" >"$ROOT/etc/mmt-run-id"
+echo "$TEST_PANIC" >"$ROOT/etc/mmt-test-panic"
+cat >"$ROOT/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+echo "mmtorture-vm: guest $(uname -r) up, $(grep -c ^processor /proc/cpuinfo) cpus, nodes: $(ls -d /sys/devices/system/node/node* | wc -l)"
+# online any hot-plugged DIMM blocks the kernel left offline, movable so they can go offline again
+for b in /sys/devices/system/memory/memory*/state; do
+	[ "$(cat $b)" = offline ] && echo online_movable >$b 2>/dev/null
+done
+if [ "$(cat /etc/mmt-test-panic)" = 1 ]; then
+	echo "mmtorture-vm: panicking on purpose (--test-panic)"
+	echo 1 >/proc/sys/kernel/sysrq
+	echo c >/proc/sysrq-trigger
+fi
+eval "set -- $(cat /etc/mmt-args)"
+cd /
+mmtorture run -o /results --run-id "$(cat /etc/mmt-run-id)" --lock-timeout 0 "$@"
+rc=$?
+echo "mmtorture-vm: mmtorture exited $rc"
+{
+	echo "MMT-RESULTS-BEGIN"
+	tar -C /results -cf - . | gzip | base64
+	echo "MMT-RESULTS-END rc=$rc"
+} >/dev/ttyS1
+sync
+poweroff -f
+EOF
+chmod +x "$ROOT/init"
+(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz" ||
+	die "could not pack the initramfs"
+
+# ---- QEMU ----------------------------------------------------------------
+node_mib=$((MEM_MIB / NUMA))
+args=(-M pc -cpu max -smp "$CPUS,sockets=$NUMA,cores=$((CPUS / NUMA)),threads=1" -display none -monitor none -no-reboot -nodefaults
+      -kernel "$KERNEL" -initrd "$WORK/initrd.gz"
+      -serial "file:$WORK/console.log" -serial "file:$WORK/results.b64")
+if [ "$DIMM_MIB" -gt 0 ]; then
+	args+=(-m "${MEM_MIB}M,slots=4,maxmem=$((MEM_MIB + DIMM_MIB))M")
+else
+	args+=(-m "${MEM_MIB}M")
+fi
+for ((n = 0; n < NUMA; n++)); do
+	size=$node_mib
+	[ $n = $((NUMA - 1)) ] && size=$((MEM_MIB - node_mib * (NUMA - 1)))
+	lo=$((n * CPUS / NUMA)) hi=$(((n + 1) * CPUS / NUMA - 1))
+	args+=(-object "memory-backend-ram,id=m$n,size=${size}M" -numa "node,nodeid=$n,cpus=$lo-$hi,memdev=m$n")
+done
+if [ "$DIMM_MIB" -gt 0 ]; then
+	args+=(-object "memory-backend-ram,id=hp0,size=${DIMM_MIB}M"
+	       -device "pc-dimm,id=dimm0,memdev=hp0,node=$((NUMA - 1))")
+fi
+cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic softlockup_panic=0 memhp_default_state=online_movable $APPEND"
+
+boot() {	# boot ACCEL: runs QEMU until it exits or the deadline passes
+	: >"$WORK/console.log"
+	: >"$WORK/results.b64"
+	qemu-system-x86_64 -accel "$1" "${args[@]}" -append "$cmdline" 2>"$WORK/qemu.err" &
+	QPID=$!
+	local start=$SECONDS shown=0 n
+	while kill -0 $QPID 2>/dev/null; do
+		if [ $((SECONDS - start)) -ge "$TIMEOUT" ]; then
+			kill -9 $QPID 2>/dev/null
+			wait $QPID 2>/dev/null
+			QPID=
+			return 124
+		fi
+		# show the guest's mmtorture lines as progress
+		n=$(wc -l <"$WORK/console.log")
+		if [ "$n" -gt "$shown" ]; then
+			sed -n "$((shown + 1)),${n}p" "$WORK/console.log" | grep -E '^(mmtorture|  |[a-z-]+: |run |records)' | sed 's/^/  guest| /'
+			shown=$n
+		fi
+		sleep 1
+	done
+	wait $QPID
+	local rc=$?
+	QPID=
+	sed -n "$((shown + 1)),\$p" "$WORK/console.log" | grep -E '^(mmtorture|  |[a-z-]+: |run |records|workload)' | sed 's/^/  guest| /'
+	return $rc
+}
+
+t0=$SECONDS
+accel=kvm
+echo "mmtorture vm run: booting $(basename "$KERNEL") ($CPUS cpus, ${MEM_MIB}M in $NUMA nodes${DIMM:+, hot-pluggable DIMM $DIMM}), trying KVM"
+boot kvm
+qrc=$?
+if [ $qrc != 0 ] && ! grep -q "Linux version" "$WORK/console.log"; then
+	echo "mmtorture vm run: KVM unusable here ($(head -1 "$WORK/qemu.err" | cut -c1-120)); using TCG"
+	accel=tcg
+	kvm_error=$(head -1 "$WORK/qemu.err")
+	boot tcg
+	qrc=$?
+fi
+elapsed=$((SECONDS - t0))
+# the guest tty turns \n into \r\n
+tr -d '\r' <"$WORK/console.log" >"$WORK/console.txt" && mv "$WORK/console.txt" "$WORK/console.log"
+cp "$WORK/console.log" "$OUT/console.log"
+
+verdict=PASS reason= rc=
+if grep -q "MMT-RESULTS-END" "$WORK/results.b64"; then
+	rc=$(grep -o 'MMT-RESULTS-END rc=[0-9]*' "$WORK/results.b64" | cut -d= -f2)
+	sed -n '/MMT-RESULTS-BEGIN/,/MMT-RESULTS-END/p' "$WORK/results.b64" | sed '1d;$d' | tr -d '\r' |
+		base64 -d | gzip -dc | tar -C "$OUT" -xf - --strip-components=0 2>"$WORK/tar.err" ||
+		{ verdict=FAIL reason="records from the guest were damaged: $(head -1 "$WORK/tar.err")"; }
+	# the guest wrote RESULTS/<run-id>/...: flatten into OUT
+	if [ -d "$OUT/$RUN_ID" ]; then
+		mv "$OUT/$RUN_ID"/* "$OUT"/ && rmdir "$OUT/$RUN_ID"
+	fi
+	rm -f "$OUT/latest"
+fi
+splat=$(grep -m1 -E 'Kernel panic|BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection fault|soft lockup|blocked for more than|Bad page state|rcu: INFO:|detected stall' "$WORK/console.log" | grep -v mmtorture-inject)
+if [ $qrc = 124 ]; then
+	verdict=FAIL reason="guest hung: no result within $TIMEOUT s"
+elif grep -q "Kernel panic" "$WORK/console.log"; then
+	verdict=FAIL reason="guest panicked: $(grep -m1 'Kernel panic' "$WORK/console.log" | sed 's/^\[[^]]*\] //')"
+elif [ -z "$rc" ]; then
+	verdict=FAIL reason="guest ended without results (QEMU exit $qrc): $(tail -1 "$WORK/console.log" | cut -c1-160)"
+elif [ -n "$splat" ]; then
+	verdict=FAIL reason="splat on the guest console: $(echo "$splat" | sed 's/^\[[^]]*\] //')"
+fi
+release=$(grep -m1 -o 'mmtorture-vm: guest [^ ]*' "$WORK/console.log" | awk '{print $3}')
+jq -n --arg kernel "$(realpath "$KERNEL")" --arg release "$release" --arg accel "$accel" \
+	--arg kvm_error "${kvm_error:-}" --argjson cpus "$CPUS" --argjson mem "$MEM_MIB" \
+	--argjson numa "$NUMA" --argjson dimm "$DIMM_MIB" --argjson elapsed "$elapsed" \
+	--arg verdict "$verdict" --arg reason "$reason" --argjson rc "${rc:-null}" \
+	'{kernel_image: $kernel, guest_release: $release, accel: $accel, kvm_error: $kvm_error,
+	  cpus: $cpus, mem_mib: $mem, numa_nodes: $numa, hotplug_dimm_mib: $dimm,
+	  boot_to_end_s: $elapsed, verdict: $verdict, reason: $reason, guest_exit: $rc}' >"$OUT/vm.json"
+
+if [ "$verdict" = FAIL ]; then
+	echo "mmtorture vm run: FAIL: $reason"
+	echo "---- console (last 40 lines) ----"
+	tail -40 "$WORK/console.log"
+	echo "---- records and console.log in $OUT/"
+	exit 1
+fi
+echo "mmtorture vm run: guest $release ($accel) finished in ${elapsed}s, mmtorture exit $rc; records in $OUT/"
+exit "$rc"
