@@ -1374,6 +1374,11 @@ static int run_repeat(struct mmt_ctx *c, int rep, struct repeat_out *out)
 			    WEXITSTATUS(procs[i].wstatus) == MMT_FAIL)
 				break;
 		}
+		/* a thread worker reports through its slot before its host exits */
+		for (m = 0; i == nprocs && m < c->nr_workers; m++)
+			if (__atomic_load_n(&c->slots[m].done, __ATOMIC_ACQUIRE) &&
+			    c->slots[m].status == MMT_FAIL)
+				i = 0;
 		if (i < nprocs)
 			break;		/* a worker saw corruption: stop now */
 		if (all_reaped(procs, nprocs))
@@ -1522,7 +1527,7 @@ struct wl_result {
 	const struct mmt_workload *wl;
 	int workers;
 	int status;
-	char reason[256];
+	char reason[1024];
 	double main_mean, main_sd;
 	bool have_main;
 	int splats;
