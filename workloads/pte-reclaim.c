@@ -1,0 +1,1768 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pte-reclaim - freeing empty user PTE tables after MADV_DONTNEED, against lockless walkers.
+ *
+ * Kernel path: with CONFIG_PT_RECLAIM (upstream since 6.14; the bundled series for older
+ * kernels) madvise(MADV_DONTNEED) over a whole PMD range zaps the PTEs and, when the table is
+ * left empty, clears the PMD entry and frees the PTE table (zap_pte_range() ->
+ * try_get_and_clear_pmd() / try_to_free_pte(), table freed through the mmu_gather RCU path).
+ * Everything that walks page tables without mmap_lock in write mode must cope with the table
+ * vanishing under it: GUP-fast (IRQs off, no locks), pte_offset_map() users that revalidate the
+ * PMD (faults, pagemap, mincore), and remote GUP.  The region is a sparse anonymous mapping
+ * (default 32 GiB, MAP_NORESERVE, MADV_NOHUGEPAGE) with one stamped page per 2 MiB, so every
+ * PMD range holds one PTE table with one entry: each zap of a range frees its table.
+ *
+ * Race partners, all threads of one mm except the last: zappers (MADV_DONTNEED of 1..zap_max
+ * whole 2 MiB ranges, often right where a refaulter works, and every full_zap_ms the whole
+ * region); refaulters (each owns every n-th range and works on 4 of them at a time, `revisit`
+ * times each: check the page, then fault it in and write the next stamp generation, by plain
+ * faults or MADV_POPULATE_WRITE); GUP-fast walkers: io_uring buffer registration of stamp pages
+ * (pin_user_pages_fast, FOLL_LONGTERM) followed by write_fixed of them into a memfd, O_DIRECT
+ * reads from a file of known content into a second page of the range, vmsplice of stamp pages
+ * into a pipe read out afterwards; readers of /proc/self/pagemap (pread and PAGEMAP_SCAN) and
+ * mincore; and an outside process reading the stamp pages with process_vm_readv and
+ * /proc/PID/mem (remote GUP on the threads' mm).
+ *
+ * Corruption: a stamp word encodes range, word index, generation and a checksum salted per
+ * run; only the range's owner writes it, announcing the generation first; zappers count every
+ * zap per range before and after madvise().  The owner then knows (a) if no zap touched the
+ * range since its last stamp, the page must hold exactly that stamp; (b) if a whole zap began
+ * after the stamp and ended before the check, the refaulted page must read all zero; (c)
+ * otherwise every word is zero or the stamp.  Every GUP'd copy (io_uring, vmsplice, remote
+ * reads) must hold in each word zero or a stamp of that range, at that word, with a generation
+ * that was mapped while the copy was taken; an O_DIRECT read must leave exactly the file's data
+ * (only zero words too if a zap raced it).  pagemap and mincore must never show any page of a
+ * range present besides its stamp page and its O_DIRECT page.  Anything else - a stamp of
+ * another range or generation, foreign bytes - is a FAIL naming range, address, word, expected
+ * and found.  --inject corrupt starts a rogue process that writes another range's stamp words
+ * into stamp pages, mostly where the refaulters work, with process_vm_writev.
+ *
+ * Figures: in setup the parent stamps the whole region, reads VmPTE, zaps the whole region in
+ * one call and reads VmPTE again: the fraction of PTE-table memory given back (near 1 with
+ * PT_RECLAIM, near 0 without); during the run DONTNEED MiB/s (and GiB/s), refaults/s and
+ * GUP-walker ops/s per kind.
+ *
+ * Needs: nothing beyond Linux; io_uring (the io_uring walker skips without it), a filesystem
+ * under /tmp that accepts O_DIRECT (the O_DIRECT walker skips otherwise), ptrace access to a
+ * sibling process (root, or yama ptrace_scope 0) for the remote reader; about 128 MiB of memory
+ * for the default size (one page plus one PTE table per 2 MiB).  Changes no knob.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <liburing.h>
+
+#include "mmtorture.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* PAGEMAP_SCAN (Linux 6.7); Debian 12's uapi headers predate it. */
+struct pr_page_region {
+	uint64_t start;
+	uint64_t end;
+	uint64_t categories;
+};
+
+struct pr_pm_scan_arg {
+	uint64_t size;
+	uint64_t flags;
+	uint64_t start;
+	uint64_t end;
+	uint64_t walk_end;
+	uint64_t vec;
+	uint64_t vec_len;
+	uint64_t max_pages;
+	uint64_t category_inverted;
+	uint64_t category_mask;
+	uint64_t category_anyof_mask;
+	uint64_t return_mask;
+};
+
+#define PR_PAGEMAP_SCAN		_IOWR('f', 16, struct pr_pm_scan_arg)
+#define PR_PAGE_IS_PRESENT	(1ull << 3)
+#define PR_PAGE_IS_SWAPPED	(1ull << 4)
+
+#define PM_PRESENT		(1ull << 63)
+#define PM_SWAP			(1ull << 62)
+
+#define THP_PMD_SIZE		"/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"
+
+/* Stamp words: range (20 bits) | word index (9) | generation (24) | checksum (11). */
+#define W_RANGE_SHIFT		44
+#define W_K_SHIFT		35
+#define W_K_MASK		0x1ffu
+#define W_GEN_SHIFT		11
+#define W_GEN_MASK		0xffffffu
+#define W_SUM_MASK		0x7ffull
+#define FILE_RANGE		0xfffffu	/* range field of the O_DIRECT file's words */
+#define MAX_RANGES		(FILE_RANGE - 1)
+
+#define NR_FILE_PAGES		256	/* O_DIRECT file: page j is read into ranges r % 256 == j */
+#define BATCH			8	/* stamp pages per io_uring / vmsplice / remote operation */
+#define SCAN_RANGES		64	/* ranges per pagemap / mincore call */
+#define PIPE_BYTES		(1 << 20)
+#define GROUP			4	/* ranges a refaulter works on at a time */
+
+/* slot->pub[] words */
+#define PUB_CURSOR		0	/* refaulter: the range it works on */
+#define PUB_SWEEPS		1	/* refaulter: sweeps over its ranges */
+#define PUB_RUN_NS		2	/* zapper: how long it zapped */
+
+enum pr_metric {
+	M_DONTNEED,
+	M_REFAULTS,
+	M_STAMPS,
+	M_URING,
+	M_DIO,
+	M_VMSPLICE,
+	M_REMOTE,
+	M_PAGEMAP,
+	M_MINCORE,
+	M_DONTNEED_NS,
+	M_FULL_ZAP_NS,
+	M_REFAULT_NS,
+	M_URING_PIN_NS,
+	M_PT_POPULATED_KB,
+	M_PT_ZAPPED_KB,
+	M_RECLAIMED_FRAC,
+	M_DONTNEED_GIB_S,
+	M_CHECK_EXACT,
+	M_CHECK_ZERO,
+	M_CHECK_RACED,
+	M_DIO_EXACT,
+	M_GUP_RACED,
+	M_FULL_ZAPS,
+	M_PIN_FAILED,
+	M_ROGUE_WRITES,
+	NR_METRICS
+};
+
+static const struct mmt_metric pr_metrics[NR_METRICS + 1] = {
+	[M_DONTNEED] = { "dontneed", "MiB/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"address space zapped by MADV_DONTNEED of 1..zap_max whole 2 MiB ranges "
+		"(full-region zaps not included)" },
+	[M_REFAULTS] = { "refaults", "pages/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"stamp pages found zapped by their owner, faulted in and stamped again" },
+	[M_STAMPS] = { "stamps", "pages/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"stamp pages checked and rewritten by their owners" },
+	[M_URING] = { "gup_uring", "pages/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"stamp pages pinned by io_uring buffer registration, written out, verified" },
+	[M_DIO] = { "gup_odirect", "reads/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"O_DIRECT page reads into the ranges, verified" },
+	[M_VMSPLICE] = { "gup_vmsplice", "pages/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"stamp pages vmspliced into a pipe, read out, verified" },
+	[M_REMOTE] = { "gup_remote", "pages/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"stamp pages read by another process (process_vm_readv, /proc/PID/mem), verified" },
+	[M_PAGEMAP] = { "pagemap", "scans/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"/proc/self/pagemap reads (pread or PAGEMAP_SCAN) of 1..64 ranges, verified" },
+	[M_MINCORE] = { "mincore", "scans/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"mincore() calls over 1..64 ranges, verified" },
+	[M_DONTNEED_NS] = { "dontneed_ns", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"one MADV_DONTNEED of 1..zap_max ranges" },
+	[M_FULL_ZAP_NS] = { "full_zap_ns", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"one MADV_DONTNEED of the whole region" },
+	[M_REFAULT_NS] = { "refault_ns", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"owner: check, refault and restamp of a zapped page" },
+	[M_URING_PIN_NS] = { "uring_pin_ns", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"io_uring_register_buffers of 1..8 stamp pages" },
+	[M_PT_POPULATED_KB] = { "pagetables_populated_kb", "kB", MMT_GAUGE, MMT_BETTER_NONE,
+		"setup: VmPTE of a process with one page per 2 MiB of the region" },
+	[M_PT_ZAPPED_KB] = { "pagetables_zapped_kb", "kB", MMT_GAUGE, MMT_BETTER_NONE,
+		"setup: VmPTE after one MADV_DONTNEED of the whole region" },
+	[M_RECLAIMED_FRAC] = { "reclaimed_fraction", "fraction", MMT_GAUGE, MMT_BETTER_NONE,
+		"setup: page-table memory the region added that the full zap gave back" },
+	[M_DONTNEED_GIB_S] = { "dontneed_gib_s", "GiB/s", MMT_GAUGE, MMT_BETTER_HIGHER,
+		"DONTNEED address-space throughput over the whole run, all zappers" },
+	[M_CHECK_EXACT] = { "owner_checks_exact", "checks", MMT_TOTAL, MMT_BETTER_NONE,
+		"owner checks with no zap since the stamp: page held exactly the stamp" },
+	[M_CHECK_ZERO] = { "owner_checks_zero", "checks", MMT_TOTAL, MMT_BETTER_NONE,
+		"owner checks after a whole zap: refaulted page read all zero" },
+	[M_CHECK_RACED] = { "owner_checks_raced", "checks", MMT_TOTAL, MMT_BETTER_NONE,
+		"owner checks that raced a zap: every word zero or the stamp" },
+	[M_DIO_EXACT] = { "odirect_exact", "reads", MMT_TOTAL, MMT_BETTER_NONE,
+		"O_DIRECT reads with no zap around them: page held exactly the file data" },
+	[M_GUP_RACED] = { "gup_raced", "ops", MMT_TOTAL, MMT_BETTER_NONE,
+		"GUP walker operations during which a zap of their range began" },
+	[M_FULL_ZAPS] = { "full_zaps", "zaps", MMT_TOTAL, MMT_BETTER_NONE,
+		"MADV_DONTNEED of the whole region" },
+	[M_PIN_FAILED] = { "pin_failed", "ops", MMT_TOTAL, MMT_BETTER_NONE,
+		"io_uring_register_buffers failing with ENOMEM/EAGAIN (operation skipped)" },
+	[M_ROGUE_WRITES] = { "rogue_writes", "writes", MMT_TOTAL, MMT_BETTER_NONE,
+		"--inject corrupt: foreign stamp words written into stamp pages" },
+	{}
+};
+
+static const struct mmt_param pr_params[] = {
+	{ "size", MMT_P_SIZE, "32g",
+	  "address space of the sparse region (MAP_NORESERVE), a multiple of the PMD size",
+	  64ll << 20, 1ll << 40, NULL },
+	{ "zap_max", MMT_P_INT, "64", "most 2 MiB ranges one partial MADV_DONTNEED covers",
+	  1, 4096, NULL },
+	{ "full_zap_ms", MMT_P_INT, "250", "ms between zaps of the whole region (0: none)",
+	  0, 60000, NULL },
+	{ "hot", MMT_P_INT, "80",
+	  "percent of zaps and walks aimed at the range a refaulter is working on", 0, 100, NULL },
+	{ "revisit", MMT_P_INT, "4",
+	  "times a refaulter checks and restamps its current 4 ranges before moving on",
+	  1, 100000, NULL },
+	{}
+};
+
+/* Shared private state, written by setup before the workers exist. */
+struct pr_priv {
+	char *region;		/* PMD-aligned; the same address in every worker */
+	uint64_t size;
+	uint64_t pmd;		/* bytes per range */
+	uint64_t psz;
+	uint64_t ppr;		/* pages per range */
+	uint64_t words;		/* 64-bit words per page */
+	uint64_t nr;		/* ranges */
+	uint64_t salt;
+	uint64_t *gen;		/* [nr] the owner's current stamp generation (0: none yet) */
+	uint32_t *zap_begin;	/* [nr] zaps of the range begun */
+	uint32_t *zap_end;	/* [nr] zaps of the range ended */
+	void *shared;		/* the MAP_SHARED mapping holding the three arrays */
+	size_t shared_len;
+	uint64_t zap_max;
+	uint64_t hot;
+	uint64_t revisit;
+	uint64_t full_zap_ns;
+	int have_uring;
+	int have_dio;
+	int have_populate;
+	int have_pm_scan;
+	int stop;		/* a worker saw corruption or an error: everyone stops */
+	char uring_why[160];
+	char dio_why[200];
+	char dio_path[PATH_MAX];
+};
+
+/* ---- stamps ---- */
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t word_enc(const struct pr_priv *pv, uint64_t range, uint64_t k, uint64_t gen)
+{
+	uint64_t v = (range << W_RANGE_SHIFT) | ((k & W_K_MASK) << W_K_SHIFT) |
+		     ((gen & W_GEN_MASK) << W_GEN_SHIFT);
+
+	return v | (mix64(v ^ pv->salt) & W_SUM_MASK);
+}
+
+/* Split a stamp word; false if its checksum is wrong (not a stamp of this run). */
+static bool word_dec(const struct pr_priv *pv, uint64_t v, uint32_t *range, uint32_t *k,
+		     uint32_t *gen)
+{
+	*range = (uint32_t)(v >> W_RANGE_SHIFT);
+	*k = (uint32_t)(v >> W_K_SHIFT) & W_K_MASK;
+	*gen = (uint32_t)(v >> W_GEN_SHIFT) & W_GEN_MASK;
+	return (mix64((v & ~W_SUM_MASK) ^ pv->salt) & W_SUM_MASK) == (v & W_SUM_MASK);
+}
+
+static void word_str(const struct pr_priv *pv, uint64_t v, char *buf, size_t len)
+{
+	uint32_t r, k, g;
+
+	if (!v)
+		snprintf(buf, len, "0");
+	else if (!word_dec(pv, v, &r, &k, &g))
+		snprintf(buf, len, "0x%016" PRIx64 " (foreign data)", v);
+	else if (r == FILE_RANGE)
+		snprintf(buf, len, "0x%016" PRIx64 " (O_DIRECT file page %u word %u)", v, g, k);
+	else
+		snprintf(buf, len, "0x%016" PRIx64 " (stamp of range %u word %u gen %u)", v, r,
+			 k, g);
+}
+
+static uint64_t stamp_idx(const struct pr_priv *pv, uint64_t r)
+{
+	return (r * 37 + 11) % pv->ppr;
+}
+
+static uint64_t io_idx(const struct pr_priv *pv, uint64_t r)
+{
+	return (stamp_idx(pv, r) + pv->ppr / 2) % pv->ppr;
+}
+
+static uint64_t *stamp_page(const struct pr_priv *pv, uint64_t r)
+{
+	return (uint64_t *)(pv->region + r * pv->pmd + stamp_idx(pv, r) * pv->psz);
+}
+
+static uint64_t *io_page(const struct pr_priv *pv, uint64_t r)
+{
+	return (uint64_t *)(pv->region + r * pv->pmd + io_idx(pv, r) * pv->psz);
+}
+
+/* The only pages of range r anything ever touches. */
+static bool page_used(const struct pr_priv *pv, uint64_t r, uint64_t p)
+{
+	return p == stamp_idx(pv, r) || p == io_idx(pv, r);
+}
+
+static void stamp_fill(const struct pr_priv *pv, uint64_t *page, uint64_t r, uint64_t gen)
+{
+	uint64_t k;
+
+	for (k = 0; k < pv->words; k++)
+		page[k] = word_enc(pv, r, k, gen);
+	__asm__ __volatile__("" : : "r"(page) : "memory");
+}
+
+enum pr_expect {
+	EXPECT_ZERO,	/* all zero */
+	EXPECT_EXACT,	/* exactly the stamp */
+	EXPECT_EITHER,	/* each word zero or the stamp */
+};
+
+/* First word of an owner's page that breaks the expectation, or -1; *nzero counts zeros. */
+static long owner_check(const struct pr_priv *pv, const uint64_t *p, uint64_t r, uint64_t gen,
+			enum pr_expect e, uint64_t *nzero)
+{
+	uint64_t k, z = 0;
+
+	for (k = 0; k < pv->words; k++) {
+		uint64_t v = p[k];
+
+		if (!v) {
+			z++;
+			if (e == EXPECT_EXACT)
+				break;
+			continue;
+		}
+		if (e == EXPECT_ZERO || v != word_enc(pv, r, k, gen))
+			break;
+	}
+	*nzero = z;
+	return k < pv->words ? (long)k : -1;
+}
+
+/*
+ * First word of a copy of range r's stamp page that is neither zero nor r's stamp for that
+ * word with a generation in [lo, hi] (none legal when hi < lo); -1 if the copy is good.
+ */
+static long copy_check(const struct pr_priv *pv, const uint64_t *p, uint64_t r, uint64_t lo,
+		       uint64_t hi)
+{
+	uint32_t wr, wk, wg;
+	uint64_t k;
+
+	for (k = 0; k < pv->words; k++) {
+		uint64_t v = p[k];
+
+		if (!v)
+			continue;
+		if (!word_dec(pv, v, &wr, &wk, &wg) || wr != r || wk != (k & W_K_MASK) ||
+		    hi < lo)
+			return (long)k;
+		if (hi - lo < W_GEN_MASK && ((wg - lo) & W_GEN_MASK) > hi - lo)
+			return (long)k;
+	}
+	return -1;
+}
+
+/* The generations a copy taken between reading g0 and g1 may show. */
+static void gen_window(uint64_t g0, uint64_t g1, uint64_t *lo, uint64_t *hi)
+{
+	*lo = g0 > 1 ? g0 - 1 : 1;
+	*hi = g1;
+}
+
+/* ---- run control ---- */
+
+static bool going(const struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+
+	return mmt_running(w) && !__atomic_load_n(&pv->stop, __ATOMIC_RELAXED);
+}
+
+static void stop_all(struct mmt_worker *w)
+{
+	struct pr_priv *pv = w->priv;
+
+	__atomic_store_n(&pv->stop, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * The runner stops a run early when a worker *process* exits with FAIL; thread workers share
+ * one host process, which exits only when all its threads returned.  So a failing worker also
+ * raises pv->stop, on which every role returns at once.
+ */
+static int pr_fail(struct mmt_worker *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int pr_fail(struct mmt_worker *w, const char *fmt, ...)
+{
+	char buf[MMT_REASON_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	stop_all(w);
+	return mmt_fail(w, "%s", buf);
+}
+
+static int pr_werror(struct mmt_worker *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int pr_werror(struct mmt_worker *w, const char *fmt, ...)
+{
+	char buf[MMT_REASON_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	stop_all(w);
+	return mmt_werror(w, "%s", buf);
+}
+
+/* Report a bad word of a GUP'd copy of range r's stamp page. */
+static int copy_fail(struct mmt_worker *w, const char *via, uint64_t r, long k,
+		     const uint64_t *copy, uint64_t g0, uint64_t g1)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t lo, hi;
+	char found[96];
+
+	gen_window(g0, g1, &lo, &hi);
+	word_str(pv, copy[k], found, sizeof(found));
+	if (hi < lo)
+		return pr_fail(w, "%s copy of range %" PRIu64 " stamp page %p word %ld: found %s; "
+			       "expected 0 (never stamped yet): a GUP'd page that is not the "
+			       "mapped page", via, r, (void *)stamp_page(pv, r), k, found);
+	return pr_fail(w, "%s copy of range %" PRIu64 " stamp page %p word %ld: found %s; "
+		       "expected 0 or 0x%016" PRIx64 " (this range and word, gen %" PRIu64
+		       "..%" PRIu64 "): a GUP'd page that is not the mapped page", via, r,
+		       (void *)stamp_page(pv, r), k, found, word_enc(pv, r, (uint64_t)k, hi), lo,
+		       hi);
+}
+
+/* ---- small helpers: 0 or -errno ---- */
+
+static int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void *page_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Zap ranges [r0, r0 + n): count the zap begun on each range first, end it after madvise()
+ * returned (the PTEs are gone and the TLBs flushed by then).  0 or -errno.
+ */
+static int zap(const struct pr_priv *pv, uint64_t r0, uint64_t n)
+{
+	uint64_t i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++)
+		__atomic_fetch_add(&pv->zap_begin[r0 + i], 1, __ATOMIC_SEQ_CST);
+	if (madvise(pv->region + r0 * pv->pmd, n * pv->pmd, MADV_DONTNEED))
+		ret = -errno;
+	for (i = 0; i < n; i++)
+		__atomic_fetch_add(&pv->zap_end[r0 + i], 1, __ATOMIC_SEQ_CST);
+	return ret;
+}
+
+/* Where to zap or walk: start of `span` ranges, often at a refaulter's cursor. */
+struct picker {
+	const struct pr_priv *pv;
+	struct mmt_slot *ref;
+	int nref;
+	uint64_t rnd;
+};
+
+static void picker_init(struct picker *pk, struct mmt_worker *w)
+{
+	pk->pv = w->priv;
+	pk->nref = 0;
+	pk->ref = mmt_role_slots(w->ctx, "refaulter", &pk->nref);
+	pk->rnd = w->seed;
+}
+
+static uint64_t pick(struct picker *pk, uint64_t span)
+{
+	const struct pr_priv *pv = pk->pv;
+	uint64_t r, step;
+
+	if (span > pv->nr)
+		span = pv->nr;
+	if (pk->ref && pk->nref > 0 && mmt_rand(&pk->rnd) % 100 < pv->hot) {
+		int i = (int)(mmt_rand(&pk->rnd) % (uint64_t)pk->nref);
+
+		r = __atomic_load_n(&pk->ref[i].pub[PUB_CURSOR], __ATOMIC_RELAXED);
+		step = mmt_rand(&pk->rnd) % 4;
+		if (step > 1)	/* the ranges its owner does next */
+			r += (step - 1) * (uint64_t)pk->nref;
+		if (r + span > pv->nr)
+			r = pv->nr - span;
+		return r;
+	}
+	return mmt_rand(&pk->rnd) % (pv->nr - span + 1);
+}
+
+/* ---- zapper ---- */
+
+static int zapper_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t start = mmt_now_ns(), next_full = start + pv->full_zap_ns;
+	struct picker pk;
+	int status = MMT_PASS;
+
+	picker_init(&pk, w);
+	while (going(w)) {
+		uint64_t r0, n, t0, now = mmt_now_ns();
+		bool full = false;
+		int ret;
+
+		if (w->index == 0 && pv->full_zap_ns && now >= next_full) {
+			full = true;
+			r0 = 0;
+			n = pv->nr;
+			next_full = now + pv->full_zap_ns;
+		} else if (mmt_rand(&pk.rnd) % 100 < pv->hot) {
+			n = 1 + mmt_rand(&pk.rnd) % 4;
+			r0 = pick(&pk, n);
+		} else {
+			n = 1 + mmt_rand(&pk.rnd) % pv->zap_max;
+			if (n > pv->nr)
+				n = pv->nr;
+			r0 = mmt_rand(&pk.rnd) % (pv->nr - n + 1);
+		}
+		t0 = mmt_now_ns();
+		ret = zap(pv, r0, n);
+		if (ret) {
+			status = pr_werror(w, "madvise(%p, %" PRIu64 " MiB, MADV_DONTNEED): %s",
+					   (void *)(pv->region + r0 * pv->pmd),
+					   (n * pv->pmd) >> 20, strerror(-ret));
+			break;
+		}
+		if (full) {
+			mmt_latency(w, M_FULL_ZAP_NS, mmt_now_ns() - t0);
+			mmt_add(w, M_FULL_ZAPS, 1);
+		} else {
+			mmt_latency(w, M_DONTNEED_NS, mmt_now_ns() - t0);
+			mmt_add(w, M_DONTNEED, (n * pv->pmd) >> 20);
+		}
+	}
+	__atomic_store_n(&w->slot->pub[PUB_RUN_NS], mmt_now_ns() - start, __ATOMIC_RELAXED);
+	return status;
+}
+
+/* ---- refaulter: owner of every nr_role-th range ---- */
+
+struct own {
+	uint32_t bs;	/* zaps begun, read right before the stamp was written */
+	uint32_t es;	/* zaps ended, read right before that */
+	uint32_t bw;	/* zaps begun, read right after the stamp was written */
+};
+
+/* What the owner expected of word k, for a failure report. */
+static void expect_str(const struct pr_priv *pv, enum pr_expect e, uint64_t r, uint64_t k,
+		       uint64_t gen, char *buf, size_t len)
+{
+	uint64_t want = gen ? word_enc(pv, r, k, gen) : 0;
+
+	if (!gen)
+		snprintf(buf, len, "0 (range not stamped yet in this run)");
+	else if (e == EXPECT_ZERO)
+		snprintf(buf, len, "0 (a zap began after stamp gen %" PRIu64 " was written and "
+			 "ended before this check: the refaulted page must be fresh)", gen);
+	else if (e == EXPECT_EXACT)
+		snprintf(buf, len, "0x%016" PRIx64 " (stamp gen %" PRIu64 "; no zap of the range "
+			 "since it was written)", want, gen);
+	else
+		snprintf(buf, len, "0 or 0x%016" PRIx64 " (stamp gen %" PRIu64 "; a zap raced)",
+			 want, gen);
+}
+
+static int owner_step(struct mmt_worker *w, uint64_t *copy, uint64_t r, struct own *st,
+		      bool populate)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t *page = stamp_page(pv, r);
+	uint64_t gen = __atomic_load_n(&pv->gen[r], __ATOMIC_RELAXED);	/* we are its writer */
+	uint32_t e_r, b_r, bs, es;
+	uint64_t t0, nzero;
+	enum pr_expect e;
+	bool refault;
+	long bad;
+
+	t0 = mmt_now_ns();
+	e_r = __atomic_load_n(&pv->zap_end[r], __ATOMIC_SEQ_CST);
+	if (populate && madvise(page, pv->psz, MADV_POPULATE_WRITE))
+		return pr_werror(w, "MADV_POPULATE_WRITE of range %" PRIu64 " (%p): %s", r,
+				 (void *)page, strerror(errno));
+	memcpy(copy, page, pv->psz);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	b_r = __atomic_load_n(&pv->zap_begin[r], __ATOMIC_SEQ_CST);
+
+	if (!gen)
+		e = EXPECT_ZERO;
+	else if (st->bs == st->es && b_r == st->bs)
+		e = EXPECT_EXACT;
+	else if ((int32_t)(e_r - st->bw) > 0)
+		e = EXPECT_ZERO;
+	else
+		e = EXPECT_EITHER;
+	bad = owner_check(pv, copy, r, gen, e, &nzero);
+	if (bad >= 0) {
+		char found[96], want[160];
+
+		word_str(pv, copy[bad], found, sizeof(found));
+		expect_str(pv, e, r, (uint64_t)bad, gen, want, sizeof(want));
+		if (!gen)
+			return pr_fail(w, "range %" PRIu64 " stamp page %p word %ld: found %s; "
+				       "expected %s", r, (void *)page, bad, found, want);
+		return pr_fail(w, "range %" PRIu64 " stamp page %p word %ld: found %s; expected "
+			       "%s [zaps begun/ended: %u/%u before the stamp, %u/- after it, -/%u "
+			       "before the check, %u/- after it]", r, (void *)page, bad, found,
+			       want, st->bs, st->es, st->bw, e_r, b_r);
+	}
+	refault = gen && nzero == pv->words;
+	if (gen) {
+		if (e == EXPECT_EXACT)
+			mmt_add(w, M_CHECK_EXACT, 1);
+		else if (e == EXPECT_ZERO)
+			mmt_add(w, M_CHECK_ZERO, 1);
+		else
+			mmt_add(w, M_CHECK_RACED, 1);
+	}
+
+	/* stamp gen + 1: counters first, then announce the generation, then write */
+	es = __atomic_load_n(&pv->zap_end[r], __ATOMIC_SEQ_CST);
+	bs = __atomic_load_n(&pv->zap_begin[r], __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pv->gen[r], gen + 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	stamp_fill(pv, page, r, gen + 1);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	st->bw = __atomic_load_n(&pv->zap_begin[r], __ATOMIC_SEQ_CST);
+	st->bs = bs;
+	st->es = es;
+	mmt_add(w, M_STAMPS, 1);
+	if (refault) {
+		mmt_add(w, M_REFAULTS, 1);
+		mmt_latency(w, M_REFAULT_NS, mmt_now_ns() - t0);
+	}
+	return MMT_PASS;
+}
+
+/*
+ * Each refaulter owns ranges index, index + nr_role, ...  It works on GROUP of them at a
+ * time, checking and restamping each `revisit` times before moving on, so that the zaps and
+ * walks aimed at its cursor race its faults on tables it has just repopulated.
+ */
+static int refaulter_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t me = (uint64_t)w->index, stride = (uint64_t)w->nr_role, count, pos, sweep = 0;
+	int status = MMT_PASS;
+	struct own *own;
+	uint64_t *copy;
+
+	count = pv->nr > me ? (pv->nr - me + stride - 1) / stride : 0;
+	if (!count)
+		return mmt_role_skip(w, "no range to own: %d refaulters for %" PRIu64 " ranges",
+				     w->nr_role, pv->nr);
+	own = calloc(count, sizeof(*own));
+	if (!own)
+		return pr_werror(w, "out of memory");
+	copy = page_alloc(pv->psz);
+	if (!copy) {
+		status = pr_werror(w, "mmap: %s", strerror(errno));
+		goto out_own;
+	}
+	__atomic_store_n(&w->slot->pub[PUB_CURSOR], me, __ATOMIC_RELAXED);
+
+	while (going(w)) {
+		for (pos = 0; pos < count && going(w); pos += GROUP) {
+			uint64_t n = count - pos < GROUP ? count - pos : GROUP, pass, i;
+
+			for (pass = 0; pass < pv->revisit && going(w); pass++) {
+				for (i = 0; i < n; i++) {
+					uint64_t r = me + (pos + i) * stride;
+
+					__atomic_store_n(&w->slot->pub[PUB_CURSOR], r,
+							 __ATOMIC_RELAXED);
+					status = owner_step(w, copy, r, &own[pos + i],
+							    pv->have_populate &&
+							    ((sweep + pass + i) & 1));
+					if (status != MMT_PASS)
+						goto out_copy;
+				}
+			}
+		}
+		sweep++;
+		__atomic_store_n(&w->slot->pub[PUB_SWEEPS], sweep, __ATOMIC_RELAXED);
+	}
+
+out_copy:
+	munmap(copy, pv->psz);
+out_own:
+	free(own);
+	return status;
+}
+
+/* ---- GUP-fast walker: io_uring buffer registration, write_fixed into a memfd ---- */
+
+static int uring_batch(struct mmt_worker *w, struct picker *pk, struct io_uring *ring, int fd,
+		       uint64_t *buf)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t r[BATCH], g0[BATCH], g1, t0;
+	uint32_t b0[BATCH];
+	struct iovec iov[BATCH];
+	unsigned int n, k, got = 0;
+	bool raced = false;
+	int ret, status = MMT_PASS;
+
+	n = 1 + (unsigned int)(mmt_rand(&pk->rnd) % BATCH);
+	for (k = 0; k < n; k++) {
+		r[k] = pick(pk, 1);
+		b0[k] = __atomic_load_n(&pv->zap_begin[r[k]], __ATOMIC_SEQ_CST);
+		g0[k] = __atomic_load_n(&pv->gen[r[k]], __ATOMIC_SEQ_CST);
+		iov[k].iov_base = stamp_page(pv, r[k]);
+		iov[k].iov_len = pv->psz;
+	}
+	t0 = mmt_now_ns();
+	ret = io_uring_register_buffers(ring, iov, n);
+	if (ret == -ENOMEM || ret == -EAGAIN || ret == -EINTR) {
+		mmt_add(w, M_PIN_FAILED, 1);
+		return MMT_PASS;
+	}
+	if (ret)
+		return pr_werror(w, "io_uring_register_buffers of %u stamp pages: %s", n,
+				 strerror(-ret));
+	mmt_latency(w, M_URING_PIN_NS, mmt_now_ns() - t0);
+
+	for (k = 0; k < n; k++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+		if (!sqe) {
+			status = pr_werror(w, "io_uring: no free sqe");
+			goto out_unregister;
+		}
+		io_uring_prep_write_fixed(sqe, fd, iov[k].iov_base, (unsigned int)pv->psz,
+					  k * pv->psz, (int)k);
+		sqe->user_data = k;
+	}
+	ret = io_uring_submit(ring);
+	if (ret < 0) {
+		status = pr_werror(w, "io_uring_submit: %s", strerror(-ret));
+		goto out_unregister;
+	}
+	while (got < n) {
+		struct io_uring_cqe *cqe;
+		int res;
+
+		ret = io_uring_wait_cqe(ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0) {
+			status = pr_werror(w, "io_uring_wait_cqe: %s", strerror(-ret));
+			goto out_unregister;
+		}
+		res = cqe->res;
+		k = (unsigned int)cqe->user_data;
+		io_uring_cqe_seen(ring, cqe);
+		got++;
+		if (res != (int)pv->psz && status == MMT_PASS)
+			status = pr_werror(w, "write_fixed of range %" PRIu64 "'s pinned page: "
+					   "%s", k < n ? r[k] : 0,
+					   res < 0 ? strerror(-res) : "short write");
+	}
+
+out_unregister:
+	io_uring_unregister_buffers(ring);
+	if (status != MMT_PASS)
+		return status;
+	ret = pread_full(fd, buf, n * pv->psz, 0);
+	if (ret)
+		return pr_werror(w, "pread memfd: %s", strerror(-ret));
+	for (k = 0; k < n; k++) {
+		uint64_t lo, hi;
+		long bad;
+
+		g1 = __atomic_load_n(&pv->gen[r[k]], __ATOMIC_SEQ_CST);
+		raced |= __atomic_load_n(&pv->zap_begin[r[k]], __ATOMIC_SEQ_CST) != b0[k];
+		gen_window(g0[k], g1, &lo, &hi);
+		bad = copy_check(pv, buf + k * pv->words, r[k], lo, hi);
+		if (bad >= 0)
+			return copy_fail(w, "io_uring write_fixed", r[k], bad,
+					 buf + k * pv->words, g0[k], g1);
+	}
+	mmt_add(w, M_URING, n);
+	if (raced)
+		mmt_add(w, M_GUP_RACED, 1);
+	return MMT_PASS;
+}
+
+static int uring_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	int fd, ret, status = MMT_PASS;
+	struct io_uring ring;
+	struct picker pk;
+	uint64_t *buf;
+
+	if (!pv->have_uring)
+		return mmt_role_skip(w, "%s", pv->uring_why);
+	picker_init(&pk, w);
+	ret = io_uring_queue_init(2 * BATCH, &ring, 0);
+	if (ret)
+		return pr_werror(w, "io_uring_queue_init: %s", strerror(-ret));
+	fd = memfd_create("mmt-pte-reclaim-uring", MFD_CLOEXEC);
+	if (fd < 0) {
+		status = pr_werror(w, "memfd_create: %s", strerror(errno));
+		goto out_ring;
+	}
+	if (ftruncate(fd, (off_t)(BATCH * pv->psz))) {
+		status = pr_werror(w, "ftruncate: %s", strerror(errno));
+		goto out_fd;
+	}
+	buf = page_alloc(BATCH * pv->psz);
+	if (!buf) {
+		status = pr_werror(w, "mmap: %s", strerror(errno));
+		goto out_fd;
+	}
+	while (going(w) && status == MMT_PASS)
+		status = uring_batch(w, &pk, &ring, fd, buf);
+
+	munmap(buf, BATCH * pv->psz);
+out_fd:
+	close(fd);
+out_ring:
+	io_uring_queue_exit(&ring);
+	return status;
+}
+
+/* ---- GUP-fast walker: O_DIRECT reads into the ranges' second page ---- */
+
+static int dio_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	int fd, status = MMT_PASS;
+	struct picker pk;
+	uint64_t *copy;
+
+	if (!pv->have_dio)
+		return mmt_role_skip(w, "%s", pv->dio_why);
+	picker_init(&pk, w);
+	fd = open(pv->dio_path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		return pr_werror(w, "open %s O_DIRECT: %s", pv->dio_path, strerror(errno));
+	copy = page_alloc(pv->psz);
+	if (!copy) {
+		status = pr_werror(w, "mmap: %s", strerror(errno));
+		goto out_fd;
+	}
+	while (going(w)) {
+		uint64_t r = pick(&pk, 1), j = r % NR_FILE_PAGES, k;
+		uint64_t *page = io_page(pv, r);
+		uint32_t es, bs, b1;
+		bool exact;
+		ssize_t n;
+
+		es = __atomic_load_n(&pv->zap_end[r], __ATOMIC_SEQ_CST);
+		bs = __atomic_load_n(&pv->zap_begin[r], __ATOMIC_SEQ_CST);
+		do
+			n = pread(fd, page, pv->psz, (off_t)(j * pv->psz));
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)pv->psz) {
+			status = pr_werror(w, "O_DIRECT pread into range %" PRIu64 " (%p): %s", r,
+					   (void *)page, n < 0 ? strerror(errno) : "short read");
+			break;
+		}
+		memcpy(copy, page, pv->psz);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		b1 = __atomic_load_n(&pv->zap_begin[r], __ATOMIC_SEQ_CST);
+		exact = bs == es && b1 == bs;
+		for (k = 0; k < pv->words; k++) {
+			uint64_t want = word_enc(pv, FILE_RANGE, k, j);
+
+			if (copy[k] != want && (exact || copy[k]))
+				break;
+		}
+		if (k < pv->words) {
+			char found[96];
+
+			word_str(pv, copy[k], found, sizeof(found));
+			status = pr_fail(w, "O_DIRECT read of file page %" PRIu64 " into range %"
+					 PRIu64 " page %p: word %" PRIu64 " is %s, expected %s"
+					 "0x%016" PRIx64 " (the file's data%s)", j, r, (void *)page,
+					 k, found, exact ? "" : "0 or ",
+					 word_enc(pv, FILE_RANGE, k, j),
+					 exact ? "; no zap of the range around the read" : "");
+			break;
+		}
+		mmt_add(w, M_DIO, 1);
+		if (exact)
+			mmt_add(w, M_DIO_EXACT, 1);
+		if (b1 != bs)
+			mmt_add(w, M_GUP_RACED, 1);
+	}
+
+	munmap(copy, pv->psz);
+out_fd:
+	close(fd);
+	return status;
+}
+
+/* ---- GUP-fast walker: vmsplice of stamp pages into a pipe ---- */
+
+static int vmsplice_batch(struct mmt_worker *w, struct picker *pk, int *p, uint64_t *buf)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t r[BATCH], g0[BATCH], g1;
+	uint32_t b0[BATCH];
+	struct iovec iov[BATCH];
+	unsigned int n, k, pages;
+	size_t got = 0;
+	bool raced = false;
+	ssize_t ret;
+
+	n = 1 + (unsigned int)(mmt_rand(&pk->rnd) % BATCH);
+	for (k = 0; k < n; k++) {
+		r[k] = pick(pk, 1);
+		b0[k] = __atomic_load_n(&pv->zap_begin[r[k]], __ATOMIC_SEQ_CST);
+		g0[k] = __atomic_load_n(&pv->gen[r[k]], __ATOMIC_SEQ_CST);
+		iov[k].iov_base = stamp_page(pv, r[k]);
+		iov[k].iov_len = pv->psz;
+	}
+	do
+		ret = vmsplice(p[1], iov, n, 0);
+	while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return pr_werror(w, "vmsplice of %u stamp pages: %s", n, strerror(errno));
+	while (got < (size_t)ret) {
+		ssize_t m = read(p[0], (char *)buf + got, (size_t)ret - got);
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0)
+			return pr_werror(w, "read from pipe: %s", m < 0 ? strerror(errno) : "EOF");
+		got += (size_t)m;
+	}
+	pages = (unsigned int)(got / pv->psz);
+	for (k = 0; k < pages; k++) {
+		uint64_t lo, hi;
+		long bad;
+
+		g1 = __atomic_load_n(&pv->gen[r[k]], __ATOMIC_SEQ_CST);
+		raced |= __atomic_load_n(&pv->zap_begin[r[k]], __ATOMIC_SEQ_CST) != b0[k];
+		gen_window(g0[k], g1, &lo, &hi);
+		bad = copy_check(pv, buf + k * pv->words, r[k], lo, hi);
+		if (bad >= 0)
+			return copy_fail(w, "vmsplice", r[k], bad, buf + k * pv->words, g0[k], g1);
+	}
+	mmt_add(w, M_VMSPLICE, pages);
+	if (raced)
+		mmt_add(w, M_GUP_RACED, 1);
+	return MMT_PASS;
+}
+
+static int vmsplice_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	int p[2], status = MMT_PASS;
+	struct picker pk;
+	uint64_t *buf;
+
+	picker_init(&pk, w);
+	if (pipe2(p, O_CLOEXEC))
+		return pr_werror(w, "pipe2: %s", strerror(errno));
+	/* room for a whole batch; the default 16 pipe buffers are enough too */
+	fcntl(p[1], F_SETPIPE_SZ, PIPE_BYTES);
+	buf = page_alloc(BATCH * pv->psz);
+	if (!buf) {
+		status = pr_werror(w, "mmap: %s", strerror(errno));
+		goto out_pipe;
+	}
+	while (going(w) && status == MMT_PASS)
+		status = vmsplice_batch(w, &pk, p, buf);
+
+	munmap(buf, BATCH * pv->psz);
+out_pipe:
+	close(p[0]);
+	close(p[1]);
+	return status;
+}
+
+/* ---- lockless table walkers: pagemap and mincore ---- */
+
+static int unused_present(struct mmt_worker *w, const char *via, uint64_t r, uint64_t p,
+			  uint64_t what)
+{
+	const struct pr_priv *pv = w->priv;
+
+	return pr_fail(w, "%s: range %" PRIu64 " page %" PRIu64 " (%p) present (0x%" PRIx64 ") "
+		       "though nothing touches it: only pages %" PRIu64 " and %" PRIu64
+		       " of this range are used", via, r, p,
+		       (void *)(pv->region + r * pv->pmd + p * pv->psz), what, stamp_idx(pv, r),
+		       io_idx(pv, r));
+}
+
+static int pagemap_pread(struct mmt_worker *w, int fd, uint64_t *ents, uint64_t r0, uint64_t n)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t i, off = (uint64_t)(uintptr_t)(pv->region + r0 * pv->pmd) / pv->psz * 8;
+	int ret;
+
+	ret = pread_full(fd, ents, n * pv->ppr * 8, (off_t)off);
+	if (ret)
+		return pr_werror(w, "pread /proc/self/pagemap: %s", strerror(-ret));
+	for (i = 0; i < n * pv->ppr; i++) {
+		if (!(ents[i] & (PM_PRESENT | PM_SWAP)))
+			continue;
+		if (!page_used(pv, r0 + i / pv->ppr, i % pv->ppr))
+			return unused_present(w, "pagemap", r0 + i / pv->ppr, i % pv->ppr,
+					      ents[i]);
+	}
+	return MMT_PASS;
+}
+
+static int pagemap_scan(struct mmt_worker *w, int fd, struct pr_page_region *vec, size_t nvec,
+			uint64_t r0, uint64_t n)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t start = (uint64_t)(uintptr_t)(pv->region + r0 * pv->pmd);
+	uint64_t end = start + n * pv->pmd, a;
+	long i, got;
+
+	while (start < end && going(w)) {
+		struct pr_pm_scan_arg arg = {
+			.size = sizeof(arg),
+			.start = start,
+			.end = end,
+			.vec = (uint64_t)(uintptr_t)vec,
+			.vec_len = nvec,
+			.category_anyof_mask = PR_PAGE_IS_PRESENT | PR_PAGE_IS_SWAPPED,
+			.return_mask = PR_PAGE_IS_PRESENT | PR_PAGE_IS_SWAPPED,
+		};
+
+		got = ioctl(fd, PR_PAGEMAP_SCAN, &arg);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return pr_werror(w, "PAGEMAP_SCAN: %s", strerror(errno));
+		for (i = 0; i < got; i++) {
+			for (a = vec[i].start; a < vec[i].end; a += pv->psz) {
+				uint64_t off = a - (uint64_t)(uintptr_t)pv->region;
+
+				if (!page_used(pv, off / pv->pmd, off % pv->pmd / pv->psz))
+					return unused_present(w, "PAGEMAP_SCAN", off / pv->pmd,
+							      off % pv->pmd / pv->psz,
+							      vec[i].categories);
+			}
+		}
+		if (arg.walk_end <= start)
+			return pr_werror(w, "PAGEMAP_SCAN made no progress at 0x%" PRIx64, start);
+		start = arg.walk_end;
+	}
+	return MMT_PASS;
+}
+
+static int pagemap_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	size_t ents_len = SCAN_RANGES * pv->ppr * 8, nvec = 4 * SCAN_RANGES;
+	struct pr_page_region *vec;
+	int fd, status = MMT_PASS;
+	uint64_t *ents, op = 0;
+	struct picker pk;
+
+	picker_init(&pk, w);
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return mmt_role_skip(w, "open /proc/self/pagemap: %s", strerror(errno));
+	ents = page_alloc(ents_len);
+	if (!ents) {
+		status = pr_werror(w, "mmap: %s", strerror(errno));
+		goto out_fd;
+	}
+	vec = calloc(nvec, sizeof(*vec));
+	if (!vec) {
+		status = pr_werror(w, "out of memory");
+		goto out_ents;
+	}
+	while (going(w) && status == MMT_PASS) {
+		uint64_t n = 1 + mmt_rand(&pk.rnd) % SCAN_RANGES, r0;
+
+		if (n > pv->nr)
+			n = pv->nr;
+		r0 = pick(&pk, n);
+		if (pv->have_pm_scan && (op++ & 1))
+			status = pagemap_scan(w, fd, vec, nvec, r0, n);
+		else
+			status = pagemap_pread(w, fd, ents, r0, n);
+		if (status == MMT_PASS)
+			mmt_add(w, M_PAGEMAP, 1);
+	}
+
+	free(vec);
+out_ents:
+	munmap(ents, ents_len);
+out_fd:
+	close(fd);
+	return status;
+}
+
+static int mincore_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	size_t len = SCAN_RANGES * pv->ppr;
+	int status = MMT_PASS;
+	struct picker pk;
+	unsigned char *vec;
+
+	picker_init(&pk, w);
+	vec = page_alloc(len);
+	if (!vec)
+		return pr_werror(w, "mmap: %s", strerror(errno));
+	while (going(w)) {
+		uint64_t n = 1 + mmt_rand(&pk.rnd) % SCAN_RANGES, r0, i;
+
+		if (n > pv->nr)
+			n = pv->nr;
+		r0 = pick(&pk, n);
+		if (mincore(pv->region + r0 * pv->pmd, n * pv->pmd, vec)) {
+			status = pr_werror(w, "mincore: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n * pv->ppr; i++)
+			if ((vec[i] & 1) && !page_used(pv, r0 + i / pv->ppr, i % pv->ppr))
+				break;
+		if (i < n * pv->ppr) {
+			status = unused_present(w, "mincore", r0 + i / pv->ppr, i % pv->ppr,
+						vec[i]);
+			break;
+		}
+		mmt_add(w, M_MINCORE, 1);
+	}
+	munmap(vec, len);
+	return status;
+}
+
+/* ---- outside processes: remote reader, rogue ---- */
+
+/* The threads' host process, once it exists; 0 if the run stops first. */
+static pid_t host_pid(struct mmt_worker *w)
+{
+	struct mmt_slot *s;
+	int n = 0;
+
+	s = mmt_role_slots(w->ctx, "refaulter", &n);
+	if (!s || n <= 0)
+		return 0;
+	while (going(w)) {
+		pid_t pid = __atomic_load_n(&s[0].pid, __ATOMIC_ACQUIRE);
+
+		if (pid > 0)
+			return pid;
+		mmt_sleep(w, 1000000);
+	}
+	return 0;
+}
+
+static int remote_batch(struct mmt_worker *w, struct picker *pk, pid_t pid, int mem_fd,
+			uint64_t *buf, uint64_t op)
+{
+	const struct pr_priv *pv = w->priv;
+	struct iovec local[BATCH], remote[BATCH];
+	uint64_t r[BATCH], g0[BATCH], g1;
+	uint32_t b0[BATCH];
+	unsigned int n, k, pages;
+	bool raced = false, via_mem = mem_fd >= 0 && (op & 3) == 3;
+	const char *via = via_mem ? "/proc/PID/mem" : "process_vm_readv";
+	ssize_t ret;
+
+	n = via_mem ? 1 : 1 + (unsigned int)(mmt_rand(&pk->rnd) % BATCH);
+	for (k = 0; k < n; k++) {
+		r[k] = pick(pk, 1);
+		b0[k] = __atomic_load_n(&pv->zap_begin[r[k]], __ATOMIC_SEQ_CST);
+		g0[k] = __atomic_load_n(&pv->gen[r[k]], __ATOMIC_SEQ_CST);
+		local[k].iov_base = buf + k * pv->words;
+		local[k].iov_len = pv->psz;
+		remote[k].iov_base = stamp_page(pv, r[k]);
+		remote[k].iov_len = pv->psz;
+	}
+	do {
+		if (via_mem)
+			ret = pread(mem_fd, buf, pv->psz, (off_t)(uintptr_t)remote[0].iov_base);
+		else
+			ret = process_vm_readv(pid, local, n, remote, n, 0);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0 && (errno == ESRCH || !going(w)))
+		return MMT_PASS;	/* the host is gone: the run is ending */
+	if (ret < 0 && (errno == EPERM || errno == EACCES))
+		return mmt_role_skip(w, "%s of pid %d: %s (needs ptrace access to a sibling: root "
+				     "or yama ptrace_scope 0)", via, (int)pid, strerror(errno));
+	if (ret < 0)
+		return pr_werror(w, "%s of pid %d: %s", via, (int)pid, strerror(errno));
+	pages = (unsigned int)((size_t)ret / pv->psz);
+	for (k = 0; k < pages; k++) {
+		uint64_t lo, hi;
+		long bad;
+
+		g1 = __atomic_load_n(&pv->gen[r[k]], __ATOMIC_SEQ_CST);
+		raced |= __atomic_load_n(&pv->zap_begin[r[k]], __ATOMIC_SEQ_CST) != b0[k];
+		gen_window(g0[k], g1, &lo, &hi);
+		bad = copy_check(pv, buf + k * pv->words, r[k], lo, hi);
+		if (bad >= 0)
+			return copy_fail(w, via, r[k], bad, buf + k * pv->words, g0[k], g1);
+	}
+	mmt_add(w, M_REMOTE, pages);
+	if (raced)
+		mmt_add(w, M_GUP_RACED, 1);
+	return MMT_PASS;
+}
+
+static int remote_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	int mem_fd, status = MMT_PASS;
+	uint64_t *buf, op = 0;
+	struct picker pk;
+	char path[64];
+	pid_t pid;
+
+	picker_init(&pk, w);
+	pid = host_pid(w);
+	if (!pid)
+		return going(w) ? pr_werror(w, "no refaulter to read from") : MMT_PASS;
+	buf = page_alloc(BATCH * pv->psz);
+	if (!buf)
+		return pr_werror(w, "mmap: %s", strerror(errno));
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	mem_fd = open(path, O_RDONLY | O_CLOEXEC);	/* optional: process_vm_readv only */
+	while (going(w) && status == MMT_PASS)
+		status = remote_batch(w, &pk, pid, mem_fd, buf, op++);
+	if (mem_fd >= 0)
+		close(mem_fd);
+	munmap(buf, BATCH * pv->psz);
+	return status;
+}
+
+/* --inject corrupt: another range's stamp words into stamp pages, with process_vm_writev */
+static int rogue_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	struct picker pk;
+	uint64_t last_ok;
+	int last_err = 0;
+	pid_t pid;
+
+	picker_init(&pk, w);
+	pid = host_pid(w);
+	if (!pid)
+		return going(w) ? pr_werror(w, "rogue: no refaulter to corrupt") : MMT_PASS;
+	last_ok = mmt_now_ns();
+	while (going(w)) {
+		uint64_t r = pick(&pk, 1), k = mmt_rand(&pk.rnd) % pv->words, o = (r + 1) % pv->nr;
+		uint64_t v = word_enc(pv, o, k, __atomic_load_n(&pv->gen[o], __ATOMIC_RELAXED) + 1);
+		struct iovec local = { .iov_base = &v, .iov_len = sizeof(v) };
+		struct iovec remote = { .iov_base = stamp_page(pv, r) + k, .iov_len = sizeof(v) };
+
+		if (process_vm_writev(pid, &local, 1, &remote, 1, 0) == (ssize_t)sizeof(v)) {
+			mmt_add(w, M_ROGUE_WRITES, 1);
+			last_ok = mmt_now_ns();
+		} else {
+			last_err = errno;
+			if (last_err == ESRCH)
+				break;
+		}
+		if (mmt_now_ns() - last_ok > 5000000000ull)
+			return pr_werror(w, "rogue: no write landed in 5 s (last error: %s)",
+					 last_err ? strerror(last_err) : "none");
+		mmt_sleep(w, 1000000);
+	}
+	return MMT_PASS;
+}
+
+/* ---- setup / verify / teardown ---- */
+
+static long long vmpte_kb(void)
+{
+	return mmt_proc_field_kb("/proc/self/status", "VmPTE");
+}
+
+/*
+ * Stamp one page per range in this (the parent's) mm, check it, zap the whole region in one
+ * call and read VmPTE around it: the reclaimed fraction.  Leaves the region empty.
+ */
+static int measure_reclaim(struct mmt_ctx *ctx, struct pr_priv *pv)
+{
+	long long base, pop, zapped, mi0, mi1, mi2, mi3;
+	char mi[160];
+	double frac;
+	uint64_t settle_ns = 0;
+	uint64_t r, t0, fill_ns, zap_ns, nz;
+	unsigned char *vec;
+	long bad;
+
+	base = vmpte_kb();
+	mi0 = mmt_proc_field_kb("/proc/meminfo", "PageTables");
+	t0 = mmt_now_ns();
+	for (r = 0; r < pv->nr; r++)
+		stamp_fill(pv, stamp_page(pv, r), r, 1);
+	fill_ns = mmt_now_ns() - t0;
+	for (r = 0; r < pv->nr; r++) {
+		bad = owner_check(pv, stamp_page(pv, r), r, 1, EXPECT_EXACT, &nz);
+		if (bad >= 0)
+			return mmt_fail_ctx(ctx, "setup: range %" PRIu64 " word %ld read 0x%016"
+					    PRIx64 " right after stamping it with 0x%016" PRIx64, r,
+					    bad, stamp_page(pv, r)[bad],
+					    word_enc(pv, r, (uint64_t)bad, 1));
+	}
+	pop = vmpte_kb();
+	mi1 = mmt_proc_field_kb("/proc/meminfo", "PageTables");
+
+	t0 = mmt_now_ns();
+	if (madvise(pv->region, pv->size, MADV_DONTNEED))
+		return mmt_error(ctx, "setup: MADV_DONTNEED of the region: %s", strerror(errno));
+	zap_ns = mmt_now_ns() - t0;
+	zapped = vmpte_kb();
+	mi2 = mmt_proc_field_kb("/proc/meminfo", "PageTables");
+	/*
+	 * VmPTE drops at once; the tables themselves go back through RCU: wait (at most 2 s)
+	 * for /proc/meminfo to show most of them freed.
+	 */
+	mi3 = mi2;
+	if (base >= 0 && zapped >= 0 && pop - zapped > (pop - base) / 2 && mi0 >= 0) {
+		while (mi3 > mi0 + (mi1 - mi0) / 10 && mmt_now_ns() - t0 < 2000000000ull) {
+			usleep(5000);
+			mi3 = mmt_proc_field_kb("/proc/meminfo", "PageTables");
+		}
+		settle_ns = mmt_now_ns() - t0;
+	}
+
+	/* nothing may be left resident */
+	vec = page_alloc(SCAN_RANGES * pv->ppr);
+	if (!vec)
+		return mmt_error(ctx, "setup: mmap: %s", strerror(errno));
+	for (r = 0; r < pv->nr; r += SCAN_RANGES) {
+		uint64_t n = pv->nr - r < SCAN_RANGES ? pv->nr - r : SCAN_RANGES, i;
+
+		if (mincore(pv->region + r * pv->pmd, n * pv->pmd, vec)) {
+			munmap(vec, SCAN_RANGES * pv->ppr);
+			return mmt_error(ctx, "setup: mincore: %s", strerror(errno));
+		}
+		for (i = 0; i < n * pv->ppr; i++) {
+			if (vec[i] & 1) {
+				munmap(vec, SCAN_RANGES * pv->ppr);
+				return mmt_fail_ctx(ctx, "setup: page %p still resident after "
+						    "MADV_DONTNEED of the whole region",
+						    (void *)(pv->region + r * pv->pmd +
+							     i * pv->psz));
+			}
+		}
+	}
+	munmap(vec, SCAN_RANGES * pv->ppr);
+	mmt_note(ctx, "proved: %" PRIu64 " stamped pages (one per %" PRIu64 " KiB over %" PRIu64
+		 " MiB) read back intact; after one MADV_DONTNEED of the region (%.1f ms; "
+		 "stamping took %.1f ms) mincore shows none resident", pv->nr, pv->pmd >> 10,
+		 pv->size >> 20, (double)zap_ns / 1e6, (double)fill_ns / 1e6);
+
+	if (base < 0 || pop < 0 || zapped < 0) {
+		mmt_note(ctx, "VmPTE not in /proc/self/status: reclaimed fraction not measured");
+		return MMT_PASS;
+	}
+	mmt_gauge(ctx, M_PT_POPULATED_KB, (double)pop);
+	mmt_gauge(ctx, M_PT_ZAPPED_KB, (double)zapped);
+	if (pop <= base) {
+		mmt_note(ctx, "VmPTE did not grow when the region was populated (%lld -> %lld kB): "
+			 "reclaimed fraction not measured", base, pop);
+		return MMT_PASS;
+	}
+	frac = (double)(pop - zapped) / (double)(pop - base);
+	mmt_gauge(ctx, M_RECLAIMED_FRAC, frac);
+	if (settle_ns)
+		snprintf(mi, sizeof(mi), "%lld kB right after the zap, %lld kB %.0f ms later "
+			 "(tables are freed through RCU)", mi2, mi3, (double)settle_ns / 1e6);
+	else
+		snprintf(mi, sizeof(mi), "%lld kB after the zap", mi2);
+	mmt_note(ctx, "%s: VmPTE %lld kB before populating, %lld kB with one page per range, "
+		 "%lld kB after the full zap: %lld of %lld kB given back (fraction %.3f); "
+		 "/proc/meminfo PageTables %lld -> %lld kB populated, %s",
+		 frac > 0.9 ? "proved: this kernel frees empty PTE tables on MADV_DONTNEED "
+			      "(PT_RECLAIM)" :
+		 frac < 0.1 ? "this kernel keeps empty PTE tables after MADV_DONTNEED "
+			      "(no PT_RECLAIM)" :
+			      "this kernel freed only part of the emptied PTE tables",
+		 base, pop, zapped, pop - zapped, pop - base, frac, mi0, mi1, mi);
+	return MMT_PASS;
+}
+
+static void probe_features(struct mmt_ctx *ctx, struct pr_priv *pv)
+{
+	struct pr_page_region reg[4];
+	struct io_uring ring;
+	char *buf;
+	int fd, ret;
+
+	buf = page_alloc(pv->psz);
+	if (buf) {
+		pv->have_populate = !madvise(buf, pv->psz, MADV_POPULATE_WRITE);
+		if (!pv->have_populate)
+			mmt_note(ctx, "MADV_POPULATE_WRITE: %s: refaulters use plain faults only",
+				 strerror(errno));
+		fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			struct pr_pm_scan_arg arg = {
+				.size = sizeof(arg),
+				.start = (uint64_t)(uintptr_t)buf,
+				.end = (uint64_t)(uintptr_t)buf + pv->psz,
+				.vec = (uint64_t)(uintptr_t)reg,
+				.vec_len = 4,
+				.category_anyof_mask = PR_PAGE_IS_PRESENT,
+				.return_mask = PR_PAGE_IS_PRESENT,
+			};
+
+			pv->have_pm_scan = ioctl(fd, PR_PAGEMAP_SCAN, &arg) >= 0;
+			if (!pv->have_pm_scan)
+				mmt_note(ctx, "PAGEMAP_SCAN: %s: pagemap reader uses pread only",
+					 strerror(errno));
+			close(fd);
+		}
+		munmap(buf, pv->psz);
+	}
+
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret == -ENOSYS)
+		snprintf(pv->uring_why, sizeof(pv->uring_why),
+			 "io_uring: ENOSYS (kernel built without CONFIG_IO_URING)");
+	else if (ret == -EPERM)
+		snprintf(pv->uring_why, sizeof(pv->uring_why),
+			 "io_uring: EPERM (disabled by kernel.io_uring_disabled)");
+	else if (ret)
+		snprintf(pv->uring_why, sizeof(pv->uring_why), "io_uring_queue_init: %s",
+			 strerror(-ret));
+	else
+		io_uring_queue_exit(&ring);
+	pv->have_uring = !ret;
+}
+
+/* Write the O_DIRECT file and prove O_DIRECT reads of it work.  0 or -errno (with why). */
+static int setup_dio(struct mmt_ctx *ctx, struct pr_priv *pv)
+{
+	size_t len = NR_FILE_PAGES * pv->psz;
+	uint64_t *buf, j, k;
+	int fd, ret;
+
+	if ((size_t)snprintf(pv->dio_path, sizeof(pv->dio_path), "%s/odirect-data",
+			     mmt_tmpdir(ctx)) >= sizeof(pv->dio_path))
+		return -ENAMETOOLONG;
+	buf = page_alloc(len);
+	if (!buf)
+		return -errno;
+	for (j = 0; j < NR_FILE_PAGES; j++)
+		for (k = 0; k < pv->words; k++)
+			buf[j * pv->words + k] = word_enc(pv, FILE_RANGE, k, j);
+	fd = open(pv->dio_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(pv->dio_why, sizeof(pv->dio_why), "create %s: %s", pv->dio_path,
+			 strerror(-ret));
+		goto out_buf;
+	}
+	ret = write_full(fd, buf, len);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	close(fd);
+	if (ret) {
+		snprintf(pv->dio_why, sizeof(pv->dio_why), "write %s: %s", pv->dio_path,
+			 strerror(-ret));
+		goto out_buf;
+	}
+	fd = open(pv->dio_path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(pv->dio_why, sizeof(pv->dio_why), "O_DIRECT refused on %s: open: %s",
+			 mmt_tmpdir(ctx), strerror(-ret));
+		goto out_buf;
+	}
+	memset(buf, 0, pv->psz);
+	ret = pread_full(fd, buf, pv->psz, (off_t)(7 * pv->psz));
+	close(fd);
+	if (ret) {
+		snprintf(pv->dio_why, sizeof(pv->dio_why), "O_DIRECT refused on %s: pread: %s",
+			 mmt_tmpdir(ctx), strerror(-ret));
+		goto out_buf;
+	}
+	if (buf[1] != word_enc(pv, FILE_RANGE, 1, 7)) {
+		ret = -EIO;
+		snprintf(pv->dio_why, sizeof(pv->dio_why), "O_DIRECT read of %s returned "
+			 "wrong data", pv->dio_path);
+		goto out_buf;
+	}
+	ret = 0;
+out_buf:
+	munmap(buf, len);
+	return ret;
+}
+
+static int pr_setup(struct mmt_ctx *ctx)
+{
+	struct pr_priv *pv = mmt_priv(ctx);
+	uint64_t pmd = 0;
+	size_t per;
+	char *raw;
+	int ret;
+
+	pv->psz = (uint64_t)sysconf(_SC_PAGESIZE);
+	if (mmt_knob_read_u64(THP_PMD_SIZE, &pmd) || !pmd)
+		pmd = pv->psz * (pv->psz / 8);	/* one page of 8-byte PTEs */
+	pv->pmd = pmd;
+	pv->ppr = pmd / pv->psz;
+	pv->words = pv->psz / 8;
+	pv->size = mmt_param_size(ctx, "size");
+	if (pv->size % pv->pmd)
+		return mmt_error(ctx, "size=%" PRIu64 " is not a multiple of the PMD size %" PRIu64,
+				 pv->size, pv->pmd);
+	pv->nr = pv->size / pv->pmd;
+	if (pv->nr < 2 || pv->nr > MAX_RANGES)
+		return mmt_error(ctx, "size=%" PRIu64 " gives %" PRIu64 " ranges; 2..%u allowed",
+				 pv->size, pv->nr, MAX_RANGES);
+	pv->zap_max = (uint64_t)mmt_param_int(ctx, "zap_max");
+	pv->hot = (uint64_t)mmt_param_int(ctx, "hot");
+	pv->revisit = (uint64_t)mmt_param_int(ctx, "revisit");
+	pv->full_zap_ns = (uint64_t)mmt_param_int(ctx, "full_zap_ms") * 1000000ull;
+	pv->salt = mix64(mmt_now_ns() ^ ((uint64_t)getpid() << 32));
+
+	/* gen[], zap_begin[], zap_end[]: shared with every worker, the outside process too */
+	per = sizeof(*pv->gen) + sizeof(*pv->zap_begin) + sizeof(*pv->zap_end);
+	pv->shared_len = (size_t)pv->nr * per;
+	pv->shared = mmap(NULL, pv->shared_len, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pv->shared == MAP_FAILED) {
+		pv->shared = NULL;
+		return mmt_error(ctx, "mmap %zu bytes of shared counters: %s", pv->shared_len,
+				 strerror(errno));
+	}
+	pv->gen = pv->shared;
+	pv->zap_begin = (uint32_t *)(pv->gen + pv->nr);
+	pv->zap_end = pv->zap_begin + pv->nr;
+
+	raw = mmap(NULL, pv->size + pv->pmd, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return mmt_skip(ctx, "cannot map %" PRIu64 " MiB MAP_NORESERVE: %s (strict "
+				"overcommit? try size=)", pv->size >> 20, strerror(errno));
+	pv->region = (char *)(((uintptr_t)raw + pv->pmd - 1) & ~(uintptr_t)(pv->pmd - 1));
+	if (pv->region != raw)
+		munmap(raw, (size_t)(pv->region - raw));
+	if (pv->region + pv->size != raw + pv->size + pv->pmd)
+		munmap(pv->region + pv->size, (size_t)(raw + pv->size + pv->pmd -
+						       (pv->region + pv->size)));
+	/* one 4 KiB page per 2 MiB: no THP, no mTHP, no khugepaged */
+	if (madvise(pv->region, pv->size, MADV_NOHUGEPAGE) && errno != EINVAL)
+		return mmt_error(ctx, "MADV_NOHUGEPAGE: %s", strerror(errno));
+
+	ret = measure_reclaim(ctx, pv);
+	if (ret != MMT_PASS)
+		return ret;
+
+	probe_features(ctx, pv);
+	ret = setup_dio(ctx, pv);
+	pv->have_dio = !ret;
+	if (ret && !pv->dio_why[0])
+		snprintf(pv->dio_why, sizeof(pv->dio_why), "O_DIRECT file: %s", strerror(-ret));
+	if (ret)
+		mmt_note(ctx, "O_DIRECT walker will skip: %s", pv->dio_why);
+	if (!pv->have_uring)
+		mmt_note(ctx, "io_uring walker will skip: %s", pv->uring_why);
+	mmt_note(ctx, "region %p: %" PRIu64 " ranges of %" PRIu64 " KiB; stamp page of range r at "
+		 "page (37r+11) mod %" PRIu64 ", O_DIRECT page %" PRIu64 " pages further; zaps "
+		 "of 1..%" PRIu64 " ranges, %" PRIu64 "%% aimed at refaulters, whole region every "
+		 "%" PRIu64 " ms; refaulters revisit groups of %d ranges %" PRIu64 " times",
+		 (void *)pv->region, pv->nr, pv->pmd >> 10, pv->ppr, pv->ppr / 2,
+		 pv->zap_max, pv->hot, pv->full_zap_ns / 1000000, GROUP, pv->revisit);
+	return MMT_PASS;
+}
+
+static const char *const pr_role_names[] = { "zapper", "refaulter", "uring", "odirect",
+					     "vmsplice", "pagemap", "mincore", "remote" };
+
+/* Sum of counter m over a role's workers; *worked: one of them ran to the end and passed. */
+static uint64_t role_sum(struct mmt_ctx *ctx, const char *role, unsigned int m, bool *worked)
+{
+	struct mmt_slot *s;
+	uint64_t sum = 0;
+	int n = 0, i;
+
+	s = mmt_role_slots(ctx, role, &n);
+	for (i = 0; s && i < n; i++) {
+		sum += __atomic_load_n(&s[i].ctr[m], __ATOMIC_RELAXED);
+		if (worked && s[i].done && s[i].status == MMT_PASS)
+			*worked = true;
+	}
+	return sum;
+}
+
+static int pr_verify(struct mmt_ctx *ctx)
+{
+	static const unsigned int work[] = { M_DONTNEED, M_STAMPS, M_URING, M_DIO, M_VMSPLICE,
+					     M_PAGEMAP, M_MINCORE, M_REMOTE };
+	uint64_t v[NR_METRICS] = { 0 }, run_ns = 0, sum;
+	struct mmt_slot *zs;
+	bool worked;
+	int nz = 0, i;
+	size_t j;
+
+	/* a role that ran to the end without doing its work tested nothing: not a pass */
+	for (j = 0; j < sizeof(work) / sizeof(work[0]); j++) {
+		worked = false;
+		sum = role_sum(ctx, pr_role_names[j], work[j], &worked);
+		if (work[j] == M_DONTNEED)
+			sum += role_sum(ctx, pr_role_names[j], M_FULL_ZAPS, NULL);
+		if (worked && !sum)
+			return mmt_error(ctx, "role %s did no work in the whole run",
+					 pr_role_names[j]);
+	}
+	for (i = 0; i < NR_METRICS; i++) {
+		if (pr_metrics[i].kind == MMT_GAUGE || pr_metrics[i].kind == MMT_LATENCY)
+			continue;
+		for (j = 0; j < sizeof(pr_role_names) / sizeof(pr_role_names[0]); j++)
+			v[i] += role_sum(ctx, pr_role_names[j], (unsigned int)i, NULL);
+	}
+
+	zs = mmt_role_slots(ctx, "zapper", &nz);
+	for (i = 0; zs && i < nz; i++)
+		run_ns += __atomic_load_n(&zs[i].pub[PUB_RUN_NS], __ATOMIC_RELAXED);
+	if (nz > 0 && run_ns) {
+		double secs = (double)run_ns / nz / 1e9;
+		double gib_s = (double)v[M_DONTNEED] / 1024 / secs;
+
+		mmt_gauge(ctx, M_DONTNEED_GIB_S, gib_s);
+		mmt_note(ctx, "zappers: %.2f GiB/s of MADV_DONTNEED over 1..%lld ranges (%" PRIu64
+			 " MiB in %.1f s, warm-up included), and %" PRIu64 " zaps of the whole "
+			 "region", gib_s, mmt_param_int(ctx, "zap_max"), v[M_DONTNEED], secs,
+			 v[M_FULL_ZAPS]);
+	}
+	mmt_note(ctx, "proved: owners checked %" PRIu64 " stamp pages: %" PRIu64 " held exactly "
+		 "their stamp (no zap since), %" PRIu64 " read all zero after a whole zap "
+		 "(refaulted), %" PRIu64 " raced a zap (each word zero or the stamp); %" PRIu64
+		 " refaults in all", v[M_CHECK_EXACT] + v[M_CHECK_ZERO] + v[M_CHECK_RACED],
+		 v[M_CHECK_EXACT], v[M_CHECK_ZERO], v[M_CHECK_RACED], v[M_REFAULTS]);
+	mmt_note(ctx, "proved: GUP'd copies matched the mapped stamps: io_uring %" PRIu64
+		 " pages, vmsplice %" PRIu64 " pages, remote %" PRIu64 " pages, O_DIRECT %" PRIu64
+		 " reads (%" PRIu64 " exactly the file data); %" PRIu64 " operations raced a zap "
+		 "of their range; io_uring pins skipped for ENOMEM/EAGAIN: %" PRIu64,
+		 v[M_URING], v[M_VMSPLICE], v[M_REMOTE], v[M_DIO], v[M_DIO_EXACT], v[M_GUP_RACED],
+		 v[M_PIN_FAILED]);
+	mmt_note(ctx, "proved: %" PRIu64 " pagemap and %" PRIu64 " mincore walks never saw a page "
+		 "present besides the two used per range (counts include warm-up)", v[M_PAGEMAP],
+		 v[M_MINCORE]);
+	if (!v[M_CHECK_RACED] && !v[M_GUP_RACED])
+		mmt_note(ctx, "warning: no check raced a zap of its range; the races were not hit");
+	return MMT_PASS;
+}
+
+static void pr_teardown(struct mmt_ctx *ctx)
+{
+	struct pr_priv *pv = mmt_priv(ctx);
+
+	if (pv->dio_path[0])
+		unlink(pv->dio_path);
+	if (pv->region)
+		munmap(pv->region, pv->size);
+	if (pv->shared)
+		munmap(pv->shared, pv->shared_len);
+	pv->region = NULL;
+	pv->shared = NULL;
+}
+
+static const struct mmt_role pr_roles[] = {
+	{ .name = "zapper", .run = zapper_run, .kind = MMT_THREAD, .count = MMT_SCALED },
+	{ .name = "refaulter", .run = refaulter_run, .kind = MMT_THREAD, .count = MMT_SCALED },
+	{ .name = "uring", .run = uring_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "odirect", .run = dio_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "vmsplice", .run = vmsplice_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "pagemap", .run = pagemap_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "mincore", .run = mincore_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "remote", .run = remote_run, .kind = MMT_PROCESS, .count = 1 },
+	{ .name = "rogue", .run = rogue_run, .kind = MMT_PROCESS, .count = 1,
+	  .flags = MMT_ROLE_INJECT_CORRUPT },
+	{}
+};
+
+static const struct mmt_workload pte_reclaim = {
+	.name = "pte-reclaim",
+	.summary = "empty PTE tables freed by MADV_DONTNEED vs GUP-fast, pagemap, mincore, "
+		   "remote GUP and refaults",
+	.suite = "quick",
+	.needs = 0,
+	.injects = MMT_INJECT_CORRUPT,
+	.default_workers = 2,
+	.params = pr_params,
+	.metrics = pr_metrics,
+	.roles = pr_roles,
+	.priv_size = sizeof(struct pr_priv),
+	.setup = pr_setup,
+	.verify = pr_verify,
+	.teardown = pr_teardown,
+};
+
+MMT_REGISTER(pte_reclaim);
