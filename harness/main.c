@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "vm.h"
+#include "analysis.h"
 
 static const char main_usage[] =
 	"usage: mmtorture [--version] [--help] COMMAND [ARGS]\n"
@@ -21,6 +22,9 @@ static const char main_usage[] =
 	"  run       run workloads, print a summary, write records under results/\n"
 	"  info      the system snapshot that goes into every record\n"
 	"  restore   put back the system state saved by a run that was killed\n"
+	"  compare   judge run B against run A per metric: better, worse, same, noisy\n"
+	"  report    a Markdown + HTML report with gnuplot charts of one or more runs\n"
+	"  history   a metric across the runs kept under results/\n"
 	"  kernel    build a kernel with or without a companion patch series\n"
 	"  vm        boot a kernel under QEMU and run mmtorture inside it\n"
 	"  ab        compare two kernels in VMs, booted alternately\n"
@@ -451,6 +455,9 @@ static const struct {
 	{ "run", cmd_run, run_usage },
 	{ "info", cmd_info, info_usage },
 	{ "restore", cmd_restore, restore_usage },
+	{ "compare", mmt_cmd_compare, mmt_compare_usage },
+	{ "report", mmt_cmd_report, mmt_report_usage },
+	{ "history", mmt_cmd_history, mmt_history_usage },
 	{ "kernel", mmt_cmd_kernel, mmt_kernel_usage },
 	{ "vm", mmt_cmd_vm, mmt_vm_usage },
 	{ "ab", mmt_cmd_ab, mmt_ab_usage },

@@ -1,0 +1,1663 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * compare.c - `mmtorture compare RUN_A RUN_B`: run B judged against run A,
+ * workload by workload and metric by metric.
+ *
+ * The rules are LKP's: Welch's t-test at alpha 0.05 (the t distribution from
+ * GSL), at least 3 samples per side (each repeat's mean when a run has three
+ * repeats or more, else the per-second samples), a minimum effect of 1 %, and
+ * "noisy" when the coefficient of variation exceeds 20 % on either side.
+ * Rates are averaged harmonically (equal time slices), everything else
+ * arithmetically; the record's summary.mean_kind says which.  Status changes
+ * and new kernel splats head the output; different machines, parameters or
+ * run settings are flagged, never compared silently.
+ *
+ * Also here, shared with report.c and history.c: loading a run directory,
+ * the samples of a metric, the verdict, and number formatting.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "analysis.h"
+
+const char mmt_compare_usage[] =
+	"usage: mmtorture compare RUN_A RUN_B [options]\n"
+	"\n"
+	"Judge run B against run A, workload by workload and metric by metric: each\n"
+	"side's mean (harmonic for rates, arithmetic for latencies and the rest), stddev,\n"
+	"CoV, the change in %, and a verdict: better, worse, same, noisy (CoV > 20 % on a\n"
+	"side) or few samples (fewer than 3 on a side).  Better and worse need Welch's\n"
+	"t-test at alpha 0.05 and a change of at least 1 %.  The samples are each\n"
+	"repeat's mean when a run has 3 repeats or more (run -r 3), else the per-second\n"
+	"samples; the output says which.  Status changes (PASS to FAIL) and new kernel\n"
+	"splats come first; runs from different machines or with different parameters\n"
+	"or run settings are flagged.\n"
+	"\n"
+	"A RUN is a run directory (results/RUN-ID), one record file, or a run id looked\n"
+	"up under the results directory (`latest` is the newest run).\n"
+	"\n"
+	"  -o, --results DIR   where run ids are looked up (default ./results)\n"
+	"  -f, --format FMT    text (default), markdown or json\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"exit: 0 nothing got worse, 1 something did (a metric, a status, a new splat),\n"
+	"      99 bad input (a missing run, a corrupt record, an unknown schema)\n";
+
+/* ------------------------------------------------------------ statistics */
+
+const char *mmt_verdict_name(enum mmt_verdict v)
+{
+	switch (v) {
+	case MMT_V_SAME:
+		return "same";
+	case MMT_V_BETTER:
+		return "better";
+	case MMT_V_WORSE:
+		return "worse";
+	case MMT_V_NOISY:
+		return "noisy";
+	case MMT_V_FEW:
+		return "few";
+	case MMT_V_INFO:
+		return "info";
+	default:
+		return "missing";
+	}
+}
+
+int mmt_welch(const double *a, size_t na, const double *b, size_t nb, double *t, double *df,
+	      double *p)
+{
+	double ma, mb, sa, sb, se2;
+
+	if (na < 2 || nb < 2)
+		return -EINVAL;
+	ma = gsl_stats_mean(a, 1, na);
+	mb = gsl_stats_mean(b, 1, nb);
+	sa = gsl_stats_variance_m(a, 1, na, ma) / (double)na;
+	sb = gsl_stats_variance_m(b, 1, nb, mb) / (double)nb;
+	se2 = sa + sb;
+	if (se2 <= 0) {
+		/* both sides constant: equal, or as different as can be */
+		*df = (double)(na + nb - 2);
+		*t = ma == mb ? 0 : copysign(INFINITY, mb - ma);
+		*p = ma == mb ? 1 : 0;
+		return 0;
+	}
+	*t = (mb - ma) / sqrt(se2);
+	/* Welch-Satterthwaite */
+	*df = se2 * se2 / (sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1));
+	*p = 2 * gsl_cdf_tdist_Q(fabs(*t), *df);
+	if (*p > 1)
+		*p = 1;
+	return 0;
+}
+
+void mmt_cmp_judge(const double *a, size_t na, const double *b, size_t nb, bool harmonic,
+		   enum mmt_direction dir, struct mmt_cmp *out)
+{
+	bool up;
+
+	mmt_summarize(a, na, harmonic, &out->a);
+	mmt_summarize(b, nb, harmonic, &out->b);
+	if (!na || !nb)
+		out->delta = NAN;
+	else if (out->a.mean != 0)
+		out->delta = (out->b.mean - out->a.mean) / fabs(out->a.mean);
+	else
+		out->delta = out->b.mean == 0 ? 0 : NAN;
+	out->t = out->df = out->p = NAN;
+	if (na && nb && mmt_welch(a, na, b, nb, &out->t, &out->df, &out->p))
+		out->t = out->df = out->p = NAN;
+
+	if (dir == MMT_DIR_NONE) {
+		out->verdict = MMT_V_INFO;
+	} else if (na < MMT_CMP_MIN_SAMPLES || nb < MMT_CMP_MIN_SAMPLES) {
+		out->verdict = MMT_V_FEW;
+	} else if (out->a.cov > MMT_CMP_NOISY_COV || out->b.cov > MMT_CMP_NOISY_COV) {
+		out->verdict = MMT_V_NOISY;
+	} else if ((!isnan(out->delta) && fabs(out->delta) < MMT_CMP_MIN_EFFECT) ||
+		   !(out->p < MMT_CMP_ALPHA)) {
+		out->verdict = MMT_V_SAME;
+	} else {
+		up = out->b.amean > out->a.amean;
+		/* the shown (harmonic) mean must move the same way as the tested one */
+		if (!isnan(out->delta) && (out->delta > 0) != up)
+			out->verdict = MMT_V_SAME;
+		else
+			out->verdict = up == (dir == MMT_DIR_HIGHER) ? MMT_V_BETTER : MMT_V_WORSE;
+	}
+}
+
+/* --------------------------------------------------------------- helpers */
+
+const char *mmt_fmt_num(double v, char *buf, size_t len)
+{
+	static const struct {
+		double scale;
+		const char *suffix;
+	} si[] = { { 1e12, "T" }, { 1e9, "G" }, { 1e6, "M" }, { 1e4, "k" } };
+	double av = fabs(v);
+	size_t i;
+
+	if (!isfinite(v)) {
+		snprintf(buf, len, "n/a");
+		return buf;
+	}
+	for (i = 0; i < sizeof(si) / sizeof(si[0]); i++) {
+		if (av >= si[i].scale) {
+			/* 12.05k rather than 1.205e+04 */
+			double s = si[i].scale == 1e4 ? 1e3 : si[i].scale;
+
+			snprintf(buf, len, "%.4g%s", v / s, si[i].scale == 1e4 ? "k" :
+				 si[i].suffix);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%.4g", v);
+	return buf;
+}
+
+bool mmt_parse_time(const char *iso, time_t *t)
+{
+	struct tm tm;
+	const char *end;
+
+	if (!iso)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return false;
+	*t = timegm(&tm);
+	return true;
+}
+
+bool mmt_parse_format(const char *s, enum mmt_format *f)
+{
+	if (!strcmp(s, "text"))
+		*f = MMT_FMT_TEXT;
+	else if (!strcmp(s, "markdown") || !strcmp(s, "md"))
+		*f = MMT_FMT_MARKDOWN;
+	else if (!strcmp(s, "json"))
+		*f = MMT_FMT_JSON;
+	else
+		return false;
+	return true;
+}
+
+static json_t *jnum(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static double jdouble(json_t *v, double def)
+{
+	return json_is_number(v) ? json_number_value(v) : def;
+}
+
+/* a JSON scalar as text, for messages */
+static const char *jtext(json_t *v, char *buf, size_t len)
+{
+	size_t n;
+
+	if (json_is_string(v))
+		snprintf(buf, len, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, len, "%g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
+	else if (!v || json_is_null(v))
+		snprintf(buf, len, "(none)");
+	else if ((n = json_dumpb(v, buf, len - 1, JSON_COMPACT)) && n < len)
+		buf[n] = '\0';	/* arrays and objects, compact */
+	else
+		snprintf(buf, len, "(...)");
+	return buf;
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+enum mmt_direction mmt_metric_dir(json_t *metric)
+{
+	const char *b = json_string_value(json_object_get(metric, "better"));
+	json_t *hib = json_object_get(metric, "higher_is_better");
+
+	if (b)
+		return !strcmp(b, "higher") ? MMT_DIR_HIGHER :
+		       !strcmp(b, "lower") ? MMT_DIR_LOWER : MMT_DIR_NONE;
+	if (json_is_boolean(hib))
+		return json_is_true(hib) ? MMT_DIR_HIGHER : MMT_DIR_LOWER;
+	return MMT_DIR_NONE;
+}
+
+bool mmt_metric_harmonic(json_t *metric)
+{
+	const char *mk = json_string_value(json_object_get(json_object_get(metric, "summary"),
+							   "mean_kind"));
+	const char *kind = json_string_value(json_object_get(metric, "kind"));
+
+	if (mk)
+		return !strcmp(mk, "harmonic");
+	return kind && !strcmp(kind, "rate");
+}
+
+int mmt_metric_samples(json_t *metric, double **v, size_t *n, const char **basis)
+{
+	json_t *rv = json_object_get(metric, "repeat_values");
+	const char *kind = json_string_value(json_object_get(metric, "kind"));
+	json_t *src, *x;
+	size_t i, k = 0;
+
+	if (json_array_size(rv) >= MMT_CMP_MIN_SAMPLES) {
+		src = rv;
+		*basis = "repeats";
+	} else {
+		src = json_object_get(metric, "samples");
+		if (kind && !strcmp(kind, "total"))
+			*basis = "per-repeat";
+		else if (kind && !strcmp(kind, "gauge"))
+			*basis = "values";
+		else
+			*basis = "per-second";
+	}
+	*n = 0;
+	*v = calloc(json_array_size(src) + 1, sizeof(**v));
+	if (!*v)
+		return -ENOMEM;
+	json_array_foreach(src, i, x) {
+		if (json_is_number(x))
+			(*v)[k++] = json_number_value(x);
+	}
+	*n = k;
+	return 0;
+}
+
+int mmt_metric_summary(json_t *metric, struct mmt_summary *s, const char **basis)
+{
+	double *v;
+	size_t n;
+	int ret;
+
+	ret = mmt_metric_samples(metric, &v, &n, basis);
+	if (ret)
+		return ret;
+	mmt_summarize(v, n, mmt_metric_harmonic(metric), s);
+	free(v);
+	return 0;
+}
+
+/* ------------------------------------------------------------------- runs */
+
+const char *mmt_rec_kernel(const struct mmt_rec *r)
+{
+	const char *k = json_string_value(json_object_get(json_object_get(
+				json_object_get(r->j, "system"), "kernel"), "release"));
+
+	return k ? k : "?";
+}
+
+const char *mmt_rec_status(const struct mmt_rec *r)
+{
+	return json_string_value(json_object_get(r->j, "status"));
+}
+
+void mmt_rec_key(const struct mmt_rec *r, char *buf, size_t len)
+{
+	if (r->sweep)
+		snprintf(buf, len, "%s w%d", r->workload, r->workers);
+	else
+		snprintf(buf, len, "%s", r->workload);
+}
+
+const struct mmt_rec *mmt_run_find(const struct mmt_runset *rs, const char *key)
+{
+	char k[256];
+	size_t i;
+
+	for (i = 0; i < rs->nr; i++) {
+		mmt_rec_key(&rs->recs[i], k, sizeof(k));
+		if (!strcmp(k, key))
+			return &rs->recs[i];
+	}
+	return NULL;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && !strcmp(s + ls - lx, suffix);
+}
+
+static int json_file(const struct dirent *de)
+{
+	return de->d_name[0] != '.' && has_suffix(de->d_name, ".json");
+}
+
+/* NAME.w<N>.json: a --sweep-workers record */
+static bool sweep_name(const char *file)
+{
+	const char *dot = strstr(file, ".w");
+	const char *p;
+
+	if (!dot)
+		return false;
+	for (p = dot + 2; isdigit((unsigned char)*p); p++)
+		;
+	return p > dot + 2 && !strcmp(p, ".json");
+}
+
+/* What the comparison relies on beyond what mmt_record_load() checks. */
+static bool rec_valid(json_t *j, const char *path, char *err, size_t errlen)
+{
+	const char *name;
+	json_t *m, *x;
+	size_t i;
+
+	json_object_foreach(json_object_get(j, "metrics"), name, m) {
+		json_t *s = json_object_get(m, "samples");
+
+		if (!json_is_object(m) || !json_is_array(s)) {
+			snprintf(err, errlen, "%s: metric '%s' has no samples array", path, name);
+			return false;
+		}
+		json_array_foreach(s, i, x) {
+			if (!json_is_number(x)) {
+				snprintf(err, errlen, "%s: metric '%s' has a sample that is not a number",
+					 path, name);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static int rec_cmp(const void *pa, const void *pb)
+{
+	const struct mmt_rec *a = pa, *b = pb;
+	int c = strcmp(a->workload, b->workload);
+
+	if (c)
+		return c;
+	if (a->sweep != b->sweep)
+		return a->sweep ? 1 : -1;
+	return a->workers - b->workers;
+}
+
+int mmt_rec_load(struct mmt_rec *r, const char *path, char *err, size_t errlen)
+{
+	const char *file = strrchr(path, '/');
+	json_t *run;
+
+	memset(r, 0, sizeof(*r));
+	r->j = mmt_record_load(path, err, errlen);
+	if (!r->j)
+		return -EINVAL;
+	if (!rec_valid(r->j, path, err, errlen)) {
+		json_decref(r->j);
+		r->j = NULL;
+		return -EINVAL;
+	}
+	r->path = strdup(path);
+	if (!r->path) {
+		json_decref(r->j);
+		r->j = NULL;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	file = file ? file + 1 : path;
+	r->workload = json_string_value(json_object_get(r->j, "workload"));
+	run = json_object_get(r->j, "run");
+	r->workers = (int)json_integer_value(json_object_get(run, "workers"));
+	r->sweep = json_is_array(json_object_get(run, "sweep_workers")) || sweep_name(file);
+	if (!mmt_parse_time(json_string_value(json_object_get(r->j, "started")), &r->started))
+		r->started = 0;
+	return 0;
+}
+
+void mmt_rec_free(struct mmt_rec *r)
+{
+	json_decref(r->j);
+	free(r->path);
+	memset(r, 0, sizeof(*r));
+}
+
+void mmt_run_free(struct mmt_runset *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nr; i++)
+		mmt_rec_free(&rs->recs[i]);
+	free(rs->recs);
+	free(rs->dir);
+	free(rs->id);
+	memset(rs, 0, sizeof(*rs));
+}
+
+int mmt_run_load(const char *run, const char *results_dir, struct mmt_runset *rs, char *err,
+		 size_t errlen)
+{
+	struct dirent **de = NULL;
+	char path[PATH_MAX], *slash;
+	const char *id;
+	struct stat st;
+	int i, n = 0, ret = 0;
+
+	memset(rs, 0, sizeof(*rs));
+	if (!*run) {
+		snprintf(err, errlen, "empty run name");
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "%s", run);
+	while (strlen(path) > 1 && path[strlen(path) - 1] == '/')
+		path[strlen(path) - 1] = '\0';
+	if (stat(path, &st)) {
+		if (strchr(run, '/') || !results_dir) {
+			snprintf(err, errlen, "run '%s' not found: %s", run, strerror(errno));
+			return -ENOENT;
+		}
+		snprintf(path, sizeof(path), "%s/%s", results_dir, run);
+		if (stat(path, &st)) {
+			snprintf(err, errlen,
+				 "run '%s' not found: no directory %s nor a run id under %s/",
+				 run, run, results_dir);
+			return -ENOENT;
+		}
+	}
+	if (S_ISREG(st.st_mode)) {
+		/* one record file: a run of one */
+		rs->recs = calloc(1, sizeof(*rs->recs));
+		if (!rs->recs) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		ret = mmt_rec_load(&rs->recs[0], path, err, errlen);
+		if (ret)
+			goto out_free;
+		rs->nr = 1;
+		slash = strrchr(path, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			snprintf(path, sizeof(path), ".");
+	} else if (S_ISDIR(st.st_mode)) {
+		n = scandir(path, &de, json_file, alphasort);
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read run directory %s: %s", path,
+				 strerror(errno));
+			return -errno;
+		}
+		if (!n) {
+			snprintf(err, errlen, "%s holds no records (*.json): not a run directory",
+				 path);
+			ret = -ENOENT;
+			goto out_free;
+		}
+		rs->recs = calloc((size_t)n, sizeof(*rs->recs));
+		if (!rs->recs) {
+			snprintf(err, errlen, "out of memory");
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		for (i = 0; i < n; i++) {
+			char file[PATH_MAX];
+
+			snprintf(file, sizeof(file), "%s/%s", path, de[i]->d_name);
+			ret = mmt_rec_load(&rs->recs[rs->nr], file, err, errlen);
+			if (ret)
+				goto out_free;
+			rs->nr++;
+		}
+		qsort(rs->recs, rs->nr, sizeof(*rs->recs), rec_cmp);
+	} else {
+		snprintf(err, errlen, "run '%s' is neither a run directory nor a record file", run);
+		return -EINVAL;
+	}
+	{
+		char real[PATH_MAX];
+
+		/* results/latest -> results/<run-id> */
+		rs->dir = strdup(realpath(path, real) ? real : path);
+	}
+	id = json_string_value(json_object_get(rs->recs[0].j, "run_id"));
+	if (!id) {
+		slash = strrchr(path, '/');
+		id = slash ? slash + 1 : path;
+	}
+	rs->id = strdup(id);
+	if (!rs->dir || !rs->id) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < n; i++)
+		free(de[i]);
+	free(de);
+	return 0;
+
+out_free:
+	for (i = 0; i < n; i++)
+		free(de[i]);
+	free(de);
+	mmt_run_free(rs);
+	return ret ? ret : -EINVAL;
+}
+
+/* ---------------------------------------------------------------- the model */
+
+static int status_code(const char *s)
+{
+	if (!s)
+		return MMT_ERROR;
+	if (!strcmp(s, "PASS"))
+		return MMT_PASS;
+	if (!strcmp(s, "FAIL"))
+		return MMT_FAIL;
+	if (!strcmp(s, "SKIP"))
+		return MMT_SKIP;
+	return MMT_ERROR;
+}
+
+static json_t *run_info(const struct mmt_runset *rs)
+{
+	json_t *sys = json_object_get(rs->recs[0].j, "system");
+	json_t *o;
+
+	o = json_pack("{s:s, s:s, s:O, s:s}", "id", rs->id, "dir", rs->dir,
+		      "started", json_object_get(rs->recs[0].j, "started") ?: json_null(),
+		      "kernel", mmt_rec_kernel(&rs->recs[0]));
+	json_object_set(o, "hostname", json_object_get(sys, "hostname"));
+	json_object_set(o, "cpu_model", json_object_get(sys, "cpu_model"));
+	json_object_set(o, "patch_series", json_object_get(json_object_get(sys, "kernel"),
+							    "patch_series"));
+	return o;
+}
+
+static void add_warning(json_t *warnings, const char *kind, const char *key, const char *msg)
+{
+	json_array_append_new(warnings, json_pack("{s:s, s:s?, s:s}", "kind", kind,
+						  "workload", key, "message", msg));
+}
+
+/* cpus of each NUMA node; memory sizes vary with the kernel, so they are left out */
+static void topo_sig(json_t *topo, char *buf, size_t len)
+{
+	size_t off, i;
+	json_t *node;
+
+	off = (size_t)snprintf(buf, len, "%lld packages, %lld cores, %lld PUs, nodes",
+			       (long long)json_integer_value(json_object_get(topo, "packages")),
+			       (long long)json_integer_value(json_object_get(topo, "cores")),
+			       (long long)json_integer_value(json_object_get(topo, "pus")));
+	json_array_foreach(json_object_get(topo, "numa_nodes"), i, node) {
+		if (off >= len)
+			break;
+		off += (size_t)snprintf(buf + off, len - off, " %lld:%s",
+			(long long)json_integer_value(json_object_get(node, "os_index")),
+			json_string_value(json_object_get(node, "cpus")) ?: "?");
+	}
+}
+
+static void machine_check(json_t *sa, json_t *sb, json_t *warnings)
+{
+	static const char *const keys[] = { "hostname", "cpu_model", "online_cpus" };
+	char msg[1024], ta[256], tb[256], va[256], vb[256];
+	size_t off = 0, i;
+
+	msg[0] = '\0';
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *a = json_object_get(sa, keys[i]), *b = json_object_get(sb, keys[i]);
+
+		if (json_equal(a, b) || (!a && !b))
+			continue;
+		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%s '%s' vs '%s'",
+					off ? "; " : "", keys[i], jtext(a, va, sizeof(va)),
+					jtext(b, vb, sizeof(vb)));
+		if (off >= sizeof(msg))
+			break;
+	}
+	topo_sig(json_object_get(sa, "topology"), ta, sizeof(ta));
+	topo_sig(json_object_get(sb, "topology"), tb, sizeof(tb));
+	if (strcmp(ta, tb) && off < sizeof(msg))
+		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%stopology '%s' vs '%s'",
+					off ? "; " : "", ta, tb);
+	if (off) {
+		char full[1200];
+
+		snprintf(full, sizeof(full), "different machines: %s", msg);
+		add_warning(warnings, "machine", NULL, full);
+	}
+}
+
+/* counters and pool fill levels change by themselves; they are not settings */
+static bool volatile_key(const char *path)
+{
+	static const char *const skip[] = {
+		"pages_collapsed", "full_scans", "free_hugepages", "resv_hugepages",
+		"surplus_hugepages", "config_source",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (strstr(path, skip[i]))
+			return true;
+	return false;
+}
+
+static void flatten(json_t *v, const char *prefix, json_t *out)
+{
+	char path[512], buf[1024];
+	const char *k;
+	json_t *x;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x) {
+			snprintf(path, sizeof(path), "%s.%s", prefix, k);
+			flatten(x, path, out);
+		}
+		return;
+	}
+	if (volatile_key(prefix))
+		return;
+	json_object_set_new(out, prefix, json_string(jtext(v, buf, sizeof(buf))));
+}
+
+/* Settings of the two systems that differ: expected when comparing kernels or knobs. */
+static json_t *settings_diff(json_t *sa, json_t *sb)
+{
+	static const char *const parts[] = { "kernel", "thp", "hugetlb", "vm" };
+	json_t *fa = json_object(), *fb = json_object(), *diff = json_array(), *x;
+	const char *k;
+	size_t i;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		flatten(json_object_get(sa, parts[i]), parts[i], fa);
+		flatten(json_object_get(sb, parts[i]), parts[i], fb);
+	}
+	json_object_foreach(fa, k, x) {
+		json_t *y = json_object_get(fb, k);
+
+		if (!y || !json_equal(x, y))
+			json_array_append_new(diff, json_pack("{s:s, s:O, s:o}", "key", k,
+							      "a", x, "b", y ? json_incref(y) :
+							      json_null()));
+	}
+	json_object_foreach(fb, k, x) {
+		if (!json_object_get(fa, k))
+			json_array_append_new(diff, json_pack("{s:s, s:n, s:O}", "key", k, "b", x));
+	}
+	json_decref(fa);
+	json_decref(fb);
+	return diff;
+}
+
+/* key=value pairs of two objects that differ, "k=a vs k=b; ..." */
+static bool object_diff(json_t *a, json_t *b, const char *const *only, char *msg, size_t len)
+{
+	char va[256], vb[256];
+	size_t off = 0, i;
+	const char *k;
+	json_t *x;
+
+	msg[0] = '\0';
+	if (only) {
+		for (i = 0; only[i] && off < len; i++) {
+			json_t *xa = json_object_get(a, only[i]), *xb = json_object_get(b, only[i]);
+
+			if (json_equal(xa, xb) || (!xa && !xb))
+				continue;
+			off += (size_t)snprintf(msg + off, len - off, "%s%s %s vs %s",
+						off ? "; " : "", only[i], jtext(xa, va, sizeof(va)),
+						jtext(xb, vb, sizeof(vb)));
+		}
+		return off > 0;
+	}
+	json_object_foreach(a, k, x) {
+		json_t *y = json_object_get(b, k);
+
+		if (off >= len)
+			break;
+		if (y && json_equal(x, y))
+			continue;
+		off += (size_t)snprintf(msg + off, len - off, "%s%s=%s vs %s=%s", off ? "; " : "",
+					k, jtext(x, va, sizeof(va)), k, jtext(y, vb, sizeof(vb)));
+	}
+	json_object_foreach(b, k, x) {
+		if (off >= len)
+			break;
+		if (json_object_get(a, k))
+			continue;
+		off += (size_t)snprintf(msg + off, len - off, "%s%s unset vs %s=%s",
+					off ? "; " : "", k, k, jtext(x, vb, sizeof(vb)));
+	}
+	return off > 0;
+}
+
+/* A splat line with its numbers (CPU, PID, offsets, line numbers) blanked. */
+static void splat_norm(const char *line, char *buf, size_t len)
+{
+	size_t o = 0;
+	const char *p = line;
+
+	while (*p && o + 4 < len) {
+		if (p[0] == '0' && p[1] == 'x' && isxdigit((unsigned char)p[2])) {
+			memcpy(buf + o, "0x#", 3);
+			o += 3;
+			for (p += 2; isxdigit((unsigned char)*p); p++)
+				;
+		} else if (isdigit((unsigned char)*p)) {
+			buf[o++] = '#';
+			while (isdigit((unsigned char)*p))
+				p++;
+		} else {
+			buf[o++] = *p++;
+		}
+	}
+	buf[o] = '\0';
+}
+
+static void new_splats(const struct mmt_rec *ra, const struct mmt_rec *rb, const char *key,
+		       json_t *out)
+{
+	char na[1024], nb[1024];
+	json_t *sb, *sa;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(rb->j, "splats"), i, sb) {
+		const char *lb = json_string_value(json_object_get(sb, "line"));
+		bool seen = false;
+
+		if (!lb)
+			continue;
+		splat_norm(lb, nb, sizeof(nb));
+		if (ra) {
+			json_array_foreach(json_object_get(ra->j, "splats"), j, sa) {
+				const char *la = json_string_value(json_object_get(sa, "line"));
+
+				splat_norm(la ? la : "", na, sizeof(na));
+				if (!strcmp(na, nb)) {
+					seen = true;
+					break;
+				}
+			}
+		}
+		if (!seen)
+			json_array_append_new(out, json_pack("{s:s, s:s, s:O}", "workload", key,
+							     "line", lb, "excerpt",
+							     json_object_get(sb, "excerpt") ?:
+							     json_null()));
+	}
+}
+
+static json_t *side_json(const struct mmt_summary *s, const char *basis)
+{
+	if (!s->n)	/* no samples: no figures */
+		return json_pack("{s:i, s:n, s:n, s:n, s:n, s:s}", "n", 0, "mean",
+				 "arithmetic_mean", "stddev", "cov", "basis", basis);
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:s}", "n", (json_int_t)s->n,
+			 "mean", jnum(s->mean), "arithmetic_mean", jnum(s->amean),
+			 "stddev", jnum(s->stddev), "cov", jnum(s->cov), "basis", basis);
+}
+
+static const char *dir_name(enum mmt_direction d)
+{
+	return d == MMT_DIR_HIGHER ? "higher" : d == MMT_DIR_LOWER ? "lower" : "none";
+}
+
+static json_t *metric_row(const char *name, json_t *ma, json_t *mb, json_t *counts)
+{
+	json_t *m = ma ? ma : mb, *row;
+	const char *basis_a = "", *basis_b = "";
+	double *va = NULL, *vb = NULL;
+	size_t na = 0, nb = 0;
+	enum mmt_direction dir = mmt_metric_dir(m);
+	bool harmonic = mmt_metric_harmonic(m);
+	struct mmt_cmp c;
+	const char *vname;
+
+	memset(&c, 0, sizeof(c));
+	if (ma)
+		mmt_metric_samples(ma, &va, &na, &basis_a);
+	if (mb)
+		mmt_metric_samples(mb, &vb, &nb, &basis_b);
+	mmt_cmp_judge(va, na, vb, nb, harmonic, dir, &c);
+	if (!ma || !mb)
+		c.verdict = MMT_V_MISSING;
+	free(va);
+	free(vb);
+	vname = mmt_verdict_name(c.verdict);
+	json_object_set_new(counts, vname,
+			    json_integer(json_integer_value(json_object_get(counts, vname)) + 1));
+	row = json_pack("{s:s, s:O, s:O, s:s, s:s}", "metric", name,
+			"unit", json_object_get(m, "unit") ?: json_null(),
+			"kind", json_object_get(m, "kind") ?: json_null(),
+			"better", dir_name(dir), "mean_kind", harmonic ? "harmonic" : "arithmetic");
+	json_object_set_new(row, "a", ma ? side_json(&c.a, basis_a) : json_null());
+	json_object_set_new(row, "b", mb ? side_json(&c.b, basis_b) : json_null());
+	json_object_set_new(row, "delta_pct", ma && mb ? jnum(c.delta * 100) : json_null());
+	json_object_set_new(row, "t", jnum(c.t));
+	json_object_set_new(row, "df", jnum(c.df));
+	json_object_set_new(row, "p", jnum(c.p));
+	json_object_set_new(row, "verdict", json_string(vname));
+	return row;
+}
+
+static json_t *workload_json(const struct mmt_rec *ra, const struct mmt_rec *rb, const char *key,
+			     json_t *m)
+{
+	static const char *const run_keys[] = {
+		"duration_s", "warmup_s", "workers", "repeats", "inject", "sweep_workers", NULL,
+	};
+	json_t *metrics_a = json_object_get(ra->j, "metrics");
+	json_t *metrics_b = json_object_get(rb->j, "metrics");
+	json_t *w, *rows = json_array(), *x;
+	const char *main_metric = json_string_value(json_object_get(ra->j, "main_metric"));
+	const char *sa = mmt_rec_status(ra), *sb = mmt_rec_status(rb);
+	char msg[2048], full[2200];
+	const char *name;
+
+	w = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "key", key, "workload", ra->workload,
+		      "workers_a", ra->workers, "workers_b", rb->workers, "status_a", sa,
+		      "status_b", sb);
+	if (strcmp(sa, sb)) {
+		int ca = status_code(sa), cb = status_code(sb);
+		json_t *reason = json_object_get(cb != MMT_PASS ? rb->j : ra->j, "reason");
+
+		json_array_append_new(json_object_get(m, "status_changes"),
+			json_pack("{s:s, s:s, s:s, s:O, s:b}", "workload", key, "a", sa, "b", sb,
+				  "reason", reason ?: json_null(),
+				  "worse", mmt_worse(ca, cb) == cb));
+	}
+	new_splats(ra, rb, key, json_object_get(m, "new_splats"));
+	if (object_diff(json_object_get(ra->j, "params"), json_object_get(rb->j, "params"), NULL,
+			msg, sizeof(msg))) {
+		snprintf(full, sizeof(full), "%s: different parameters: %s", key, msg);
+		add_warning(json_object_get(m, "warnings"), "params", key, full);
+	}
+	if (object_diff(json_object_get(ra->j, "run"), json_object_get(rb->j, "run"), run_keys,
+			msg, sizeof(msg))) {
+		snprintf(full, sizeof(full), "%s: different run settings: %s", key, msg);
+		add_warning(json_object_get(m, "warnings"), "run", key, full);
+	}
+	if (object_diff(json_object_get(ra->j, "placement"), json_object_get(rb->j, "placement"),
+			NULL, msg, sizeof(msg))) {
+		snprintf(full, sizeof(full), "%s: different placement: %s", key, msg);
+		add_warning(json_object_get(m, "warnings"), "placement", key, full);
+	}
+
+	/* the main metric first, then A's order, then what only B has */
+	if (main_metric && json_object_get(metrics_a, main_metric))
+		json_array_append_new(rows, metric_row(main_metric,
+						       json_object_get(metrics_a, main_metric),
+						       json_object_get(metrics_b, main_metric),
+						       json_object_get(m, "counts")));
+	json_object_foreach(metrics_a, name, x) {
+		if (main_metric && !strcmp(name, main_metric))
+			continue;
+		json_array_append_new(rows, metric_row(name, x, json_object_get(metrics_b, name),
+						       json_object_get(m, "counts")));
+	}
+	json_object_foreach(metrics_b, name, x) {
+		if (!json_object_get(metrics_a, name))
+			json_array_append_new(rows, metric_row(name, NULL, x,
+							       json_object_get(m, "counts")));
+	}
+	json_object_set_new(w, "main_metric", main_metric ? json_string(main_metric) :
+							    json_null());
+	json_object_set_new(w, "rows", rows);
+	return w;
+}
+
+static bool b_taken(const int *pair, size_t na, size_t j)
+{
+	size_t k;
+
+	for (k = 0; k < na; k++)
+		if (pair[k] == (int)j)
+			return true;
+	return false;
+}
+
+/*
+ * Pair B's records with A's: the same workload and worker setting first, then
+ * the same workload and worker count (a sweep record against a plain one),
+ * then the one record of a workload left on each side (flagged: its run
+ * settings differ).
+ */
+static void pair_records(const struct mmt_runset *a, const struct mmt_runset *b, int *pair)
+{
+	char ka[256], kb[256];
+	size_t i, j;
+
+	for (i = 0; i < a->nr; i++) {
+		pair[i] = -1;
+		mmt_rec_key(&a->recs[i], ka, sizeof(ka));
+		for (j = 0; j < b->nr; j++) {
+			mmt_rec_key(&b->recs[j], kb, sizeof(kb));
+			if (!strcmp(ka, kb)) {
+				pair[i] = (int)j;
+				break;
+			}
+		}
+	}
+	for (i = 0; i < a->nr; i++) {
+		for (j = 0; j < b->nr && pair[i] < 0; j++) {
+			if (!strcmp(b->recs[j].workload, a->recs[i].workload) &&
+			    b->recs[j].workers == a->recs[i].workers && !b_taken(pair, a->nr, j))
+				pair[i] = (int)j;
+		}
+	}
+	for (i = 0; i < a->nr; i++) {
+		size_t left_a = 0, left_b = 0, cand = 0;
+
+		if (pair[i] >= 0)
+			continue;
+		for (j = 0; j < a->nr; j++)
+			if (pair[j] < 0 && !strcmp(a->recs[j].workload, a->recs[i].workload))
+				left_a++;
+		for (j = 0; j < b->nr; j++) {
+			if (!strcmp(b->recs[j].workload, a->recs[i].workload) &&
+			    !b_taken(pair, a->nr, j)) {
+				left_b++;
+				cand = j;
+			}
+		}
+		if (left_a == 1 && left_b == 1)
+			pair[i] = (int)cand;
+	}
+}
+
+/* caveats the reader of a verdict should know */
+static json_t *notes_json(json_t *workloads)
+{
+	json_t *notes = json_array(), *w, *row;
+	bool per_second = false;
+	size_t i, j;
+
+	json_array_foreach(workloads, i, w) {
+		json_array_foreach(json_object_get(w, "rows"), j, row) {
+			const char *v = json_string_value(json_object_get(row, "verdict"));
+			const char *ba = json_string_value(json_object_get(json_object_get(row, "a"),
+									   "basis"));
+			const char *bb = json_string_value(json_object_get(json_object_get(row, "b"),
+									   "basis"));
+
+			if (strcmp(v, "info") && strcmp(v, "missing") &&
+			    ((ba && !strcmp(ba, "per-second")) || (bb && !strcmp(bb, "per-second"))))
+				per_second = true;
+		}
+	}
+	if (per_second)
+		json_array_append_new(notes, json_string(
+			"per-second samples show the noise within one run, not between runs (boot,"
+			" placement, other load); for verdicts that count it, run each side with -r 3"));
+	return notes;
+}
+
+json_t *mmt_compare_model(const struct mmt_runset *a, const struct mmt_runset *b)
+{
+	json_t *m, *only_a = json_array(), *only_b = json_array(), *workloads = json_array();
+	json_t *sa = json_object_get(a->recs[0].j, "system");
+	json_t *sb = json_object_get(b->recs[0].j, "system");
+	int *pair = calloc(a->nr + 1, sizeof(*pair));
+	char key[256];
+	size_t i, j;
+
+	if (!pair)
+		return NULL;
+	m = json_pack("{s:o, s:o, s:{s:f, s:i, s:f, s:f}}", "a", run_info(a), "b", run_info(b),
+		      "rules", "alpha", MMT_CMP_ALPHA, "min_samples", MMT_CMP_MIN_SAMPLES,
+		      "min_effect_pct", MMT_CMP_MIN_EFFECT * 100,
+		      "noisy_cov_pct", MMT_CMP_NOISY_COV * 100);
+	json_object_set_new(m, "status_changes", json_array());
+	json_object_set_new(m, "new_splats", json_array());
+	json_object_set_new(m, "warnings", json_array());
+	json_object_set_new(m, "counts", json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+						   "worse", 0, "better", 0, "same", 0, "noisy", 0,
+						   "few", 0, "info", 0, "missing", 0));
+	machine_check(sa, sb, json_object_get(m, "warnings"));
+	json_object_set_new(m, "settings_differ", settings_diff(sa, sb));
+
+	pair_records(a, b, pair);
+	for (i = 0; i < a->nr; i++) {
+		if (pair[i] < 0) {
+			mmt_rec_key(&a->recs[i], key, sizeof(key));
+			json_array_append_new(only_a, json_string(key));
+			continue;
+		}
+		mmt_rec_key(&b->recs[pair[i]], key, sizeof(key));
+		json_array_append_new(workloads, workload_json(&a->recs[i], &b->recs[pair[i]],
+							       key, m));
+	}
+	for (j = 0; j < b->nr; j++) {
+		bool used = false;
+
+		for (i = 0; i < a->nr; i++)
+			if (pair[i] == (int)j)
+				used = true;
+		if (used)
+			continue;
+		mmt_rec_key(&b->recs[j], key, sizeof(key));
+		json_array_append_new(only_b, json_string(key));
+		/* a workload that appears in B only: its splats are new, its failure too */
+		new_splats(NULL, &b->recs[j], key, json_object_get(m, "new_splats"));
+		if (status_code(mmt_rec_status(&b->recs[j])) != MMT_PASS)
+			json_array_append_new(json_object_get(m, "status_changes"),
+				json_pack("{s:s, s:s, s:s, s:O, s:b}", "workload", key,
+					  "a", "(absent)", "b", mmt_rec_status(&b->recs[j]),
+					  "reason", json_object_get(b->recs[j].j, "reason") ?:
+					  json_null(), "worse",
+					  status_code(mmt_rec_status(&b->recs[j])) != MMT_SKIP));
+	}
+	json_object_set_new(m, "workloads", workloads);
+	json_object_set_new(m, "notes", notes_json(workloads));
+	json_object_set_new(m, "only_in_a", only_a);
+	json_object_set_new(m, "only_in_b", only_b);
+	free(pair);
+	json_object_set_new(m, "regressed", json_boolean(mmt_compare_regressed(m)));
+	json_object_set_new(m, "exit_code", json_integer(mmt_compare_regressed(m) ? 1 : 0));
+	return m;
+}
+
+bool mmt_compare_regressed(json_t *m)
+{
+	json_t *x;
+	size_t i;
+
+	if (json_integer_value(json_object_get(json_object_get(m, "counts"), "worse")))
+		return true;
+	if (json_array_size(json_object_get(m, "new_splats")))
+		return true;
+	json_array_foreach(json_object_get(m, "status_changes"), i, x)
+		if (json_is_true(json_object_get(x, "worse")))
+			return true;
+	return false;
+}
+
+/* --------------------------------------------------------------- printing */
+
+void mmt_html_puts(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		default:
+			fputc(*s, out);
+		}
+	}
+}
+
+static const char *label_of(json_t *m, const char *side)
+{
+	return json_string_value(json_object_get(json_object_get(m, side), "label")) ?:
+	       (!strcmp(side, "a") ? "A" : "B");
+}
+
+static const char *fmt_pct(json_t *v, char *buf, size_t len)
+{
+	if (!json_is_number(v))
+		snprintf(buf, len, "n/a");
+	else
+		snprintf(buf, len, "%+.1f%%", json_number_value(v));
+	return buf;
+}
+
+static const char *fmt_p(json_t *v, char *buf, size_t len)
+{
+	double p = jdouble(v, NAN);
+
+	if (isnan(p))
+		snprintf(buf, len, "-");
+	else if (p < 0.001)
+		snprintf(buf, len, "<0.001");
+	else
+		snprintf(buf, len, "%.3f", p);
+	return buf;
+}
+
+static const char *fmt_cov(json_t *side, char *buf, size_t len)
+{
+	double c = jdouble(json_object_get(side, "cov"), NAN);
+
+	if (!json_is_object(side) || isnan(c))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f%%", c * 100);
+	return buf;
+}
+
+static const char *fmt_side(json_t *side, const char *field, char *buf, size_t len)
+{
+	if (!json_is_object(side)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	return mmt_fmt_num(jdouble(json_object_get(side, field), NAN), buf, len);
+}
+
+/* "5+5 per-second", "3+3 repeats" */
+static const char *fmt_n(json_t *row, char *buf, size_t len)
+{
+	json_t *a = json_object_get(row, "a"), *b = json_object_get(row, "b");
+	const char *ba = json_string_value(json_object_get(a, "basis"));
+	const char *bb = json_string_value(json_object_get(b, "basis"));
+	char na[24] = "-", nb[24] = "-";
+
+	if (json_is_object(a))
+		snprintf(na, sizeof(na), "%lld",
+			 (long long)json_integer_value(json_object_get(a, "n")));
+	if (json_is_object(b))
+		snprintf(nb, sizeof(nb), "%lld",
+			 (long long)json_integer_value(json_object_get(b, "n")));
+	if (ba && bb && strcmp(ba, bb))
+		snprintf(buf, len, "%s %s+%s %s", na, ba, nb, bb);
+	else
+		snprintf(buf, len, "%s+%s %s", na, nb, ba ? ba : bb ? bb : "");
+	return buf;
+}
+
+static const char *verdict_text(const char *v)
+{
+	if (!strcmp(v, "few"))
+		return "few samples";
+	return v;
+}
+
+enum {
+	C_METRIC, C_UNIT, C_MEAN, C_A, C_ASD, C_ACOV, C_B, C_BSD, C_BCOV, C_CHANGE, C_P, C_N,
+	C_VERDICT, NR_COLS
+};
+
+static void row_cells(json_t *row, char cell[NR_COLS][64], bool short_mean)
+{
+	json_t *a = json_object_get(row, "a"), *b = json_object_get(row, "b");
+	bool h = !strcmp(json_string_value(json_object_get(row, "mean_kind")) ?: "", "harmonic");
+
+	snprintf(cell[C_METRIC], 64, "%s", json_string_value(json_object_get(row, "metric")));
+	snprintf(cell[C_UNIT], 64, "%s", json_string_value(json_object_get(row, "unit")) ?: "");
+	snprintf(cell[C_MEAN], 64, "%s", short_mean ? (h ? "H" : "A") :
+		 (h ? "harmonic" : "arithmetic"));
+	fmt_side(a, "mean", cell[C_A], 64);
+	fmt_side(a, "stddev", cell[C_ASD], 64);
+	fmt_cov(a, cell[C_ACOV], 64);
+	fmt_side(b, "mean", cell[C_B], 64);
+	fmt_side(b, "stddev", cell[C_BSD], 64);
+	fmt_cov(b, cell[C_BCOV], 64);
+	fmt_pct(json_object_get(row, "delta_pct"), cell[C_CHANGE], 64);
+	fmt_p(json_object_get(row, "p"), cell[C_P], 64);
+	fmt_n(row, cell[C_N], 64);
+	snprintf(cell[C_VERDICT], 64, "%s",
+		 verdict_text(json_string_value(json_object_get(row, "verdict"))));
+}
+
+static void header_cells(json_t *m, char cell[NR_COLS][64])
+{
+	static const char *const names[NR_COLS] = {
+		"metric", "unit", "mean", NULL, "sd", "CoV", NULL, "sd", "CoV", "change", "p",
+		"samples", "verdict",
+	};
+	int i;
+
+	for (i = 0; i < NR_COLS; i++)
+		snprintf(cell[i], 64, "%s", names[i] ?: "");
+	snprintf(cell[C_A], 64, "%s", label_of(m, "a"));
+	snprintf(cell[C_B], 64, "%s", label_of(m, "b"));
+	snprintf(cell[C_N], 64, "samples %s+%s", label_of(m, "a"), label_of(m, "b"));
+}
+
+static const char *when_text(json_t *run, char *buf, size_t len)
+{
+	const char *s = json_string_value(json_object_get(run, "started"));
+	struct tm tm;
+	time_t t;
+
+	if (!mmt_parse_time(s, &t)) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm);
+	return buf;
+}
+
+static void run_text(json_t *run, char *buf, size_t len)
+{
+	const char *series = json_string_value(json_object_get(run, "patch_series"));
+	char when[64];
+
+	snprintf(buf, len, "%s, %s, kernel %s%s%s, host %s (%s)",
+		 json_string_value(json_object_get(run, "id")), when_text(run, when, sizeof(when)),
+		 json_string_value(json_object_get(run, "kernel")), series ? ", patches " : "",
+		 series ? series : "", json_string_value(json_object_get(run, "hostname")) ?: "?",
+		 json_string_value(json_object_get(run, "dir")));
+}
+
+/*
+ * What heads the output, worst first: status changes, new splats, machines,
+ * parameters and settings that differ, workloads on one side only.
+ * Each line: { "class": status|splat|warning|only, "text" }.
+ */
+static json_t *head_lines(json_t *m)
+{
+	json_t *out = json_array(), *x;
+	char buf[2048];
+	size_t i;
+
+	json_array_foreach(json_object_get(m, "status_changes"), i, x) {
+		const char *reason = json_string_value(json_object_get(x, "reason"));
+
+		snprintf(buf, sizeof(buf), "STATUS CHANGED %s: %s -> %s%s%s",
+			 json_string_value(json_object_get(x, "workload")),
+			 json_string_value(json_object_get(x, "a")),
+			 json_string_value(json_object_get(x, "b")), reason ? ": " : "",
+			 reason ? reason : "");
+		json_array_append_new(out, json_pack("{s:s, s:s}", "class", "status", "text", buf));
+	}
+	json_array_foreach(json_object_get(m, "new_splats"), i, x) {
+		snprintf(buf, sizeof(buf), "NEW SPLAT in %s, %s: %s", label_of(m, "b"),
+			 json_string_value(json_object_get(x, "workload")),
+			 json_string_value(json_object_get(x, "line")));
+		json_array_append_new(out, json_pack("{s:s, s:s}", "class", "splat", "text", buf));
+	}
+	json_array_foreach(json_object_get(m, "warnings"), i, x) {
+		snprintf(buf, sizeof(buf), "WARNING: %s",
+			 json_string_value(json_object_get(x, "message")));
+		json_array_append_new(out, json_pack("{s:s, s:s}", "class", "warning",
+						     "text", buf));
+	}
+	json_array_foreach(json_object_get(m, "only_in_a"), i, x) {
+		snprintf(buf, sizeof(buf), "only in %s, not compared: %s", label_of(m, "a"),
+			 json_string_value(x));
+		json_array_append_new(out, json_pack("{s:s, s:s}", "class", "only", "text", buf));
+	}
+	json_array_foreach(json_object_get(m, "only_in_b"), i, x) {
+		snprintf(buf, sizeof(buf), "only in %s, not compared: %s", label_of(m, "b"),
+			 json_string_value(x));
+		json_array_append_new(out, json_pack("{s:s, s:s}", "class", "only", "text", buf));
+	}
+	return out;
+}
+
+static void settings_line(json_t *x, char *buf, size_t len)
+{
+	char va[512], vb[512];
+
+	snprintf(buf, len, "%s: %s -> %s", json_string_value(json_object_get(x, "key")),
+		 jtext(json_object_get(x, "a"), va, sizeof(va)),
+		 jtext(json_object_get(x, "b"), vb, sizeof(vb)));
+}
+
+static void rules_text(char *buf, size_t len)
+{
+	snprintf(buf, len, "rules: Welch's t-test (alpha %.2f), >= %d samples per side, min effect"
+		 " %.0f %%, noisy when CoV > %.0f %%; info: the metric has no better direction.\n"
+		 "mean: H harmonic (rates), A arithmetic; samples: each repeat's mean when >= %d"
+		 " repeats, else per-second",
+		 MMT_CMP_ALPHA, MMT_CMP_MIN_SAMPLES, MMT_CMP_MIN_EFFECT * 100,
+		 MMT_CMP_NOISY_COV * 100, MMT_CMP_MIN_SAMPLES);
+}
+
+static void counts_text(json_t *m, char *buf, size_t len)
+{
+	json_t *c = json_object_get(m, "counts");
+	size_t off;
+
+	off = (size_t)snprintf(buf, len,
+			       "summary: %lld worse, %lld better, %lld same, %lld noisy, %lld few samples",
+			       (long long)json_integer_value(json_object_get(c, "worse")),
+			       (long long)json_integer_value(json_object_get(c, "better")),
+			       (long long)json_integer_value(json_object_get(c, "same")),
+			       (long long)json_integer_value(json_object_get(c, "noisy")),
+			       (long long)json_integer_value(json_object_get(c, "few")));
+	if (off < len && json_integer_value(json_object_get(c, "info")))
+		off += (size_t)snprintf(buf + off, len - off, ", %lld without a better direction",
+				(long long)json_integer_value(json_object_get(c, "info")));
+	if (off < len && json_integer_value(json_object_get(c, "missing")))
+		off += (size_t)snprintf(buf + off, len - off, ", %lld on one side only",
+				(long long)json_integer_value(json_object_get(c, "missing")));
+	if (off < len)
+		snprintf(buf + off, len - off, "; %s",
+			 json_is_true(json_object_get(m, "regressed")) ?
+			 "something got WORSE (exit 1)" : "nothing got worse (exit 0)");
+}
+
+static void workload_title(json_t *m, json_t *w, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s (%s %s, %s %s; workers %lld vs %lld)",
+		 json_string_value(json_object_get(w, "key")), label_of(m, "a"),
+		 json_string_value(json_object_get(w, "status_a")), label_of(m, "b"),
+		 json_string_value(json_object_get(w, "status_b")),
+		 (long long)json_integer_value(json_object_get(w, "workers_a")),
+		 (long long)json_integer_value(json_object_get(w, "workers_b")));
+}
+
+static void print_text(json_t *m, FILE *out)
+{
+	static const int right[NR_COLS] = {
+		[C_A] = 1, [C_ASD] = 1, [C_ACOV] = 1, [C_B] = 1, [C_BSD] = 1, [C_BCOV] = 1,
+		[C_CHANGE] = 1, [C_P] = 1,
+	};
+	char cell[NR_COLS][64], buf[2048];
+	json_t *head = head_lines(m), *w, *row, *x;
+	size_t i, j;
+	int c;
+
+	fprintf(out, "compare %s against %s\n", label_of(m, "b"), label_of(m, "a"));
+	json_array_foreach(head, i, x)
+		fprintf(out, "!! %s\n", json_string_value(json_object_get(x, "text")));
+	json_decref(head);
+	run_text(json_object_get(m, "a"), buf, sizeof(buf));
+	fprintf(out, "  %s: %s\n", label_of(m, "a"), buf);
+	run_text(json_object_get(m, "b"), buf, sizeof(buf));
+	fprintf(out, "  %s: %s\n", label_of(m, "b"), buf);
+	if (json_array_size(json_object_get(m, "settings_differ"))) {
+		fprintf(out, "system settings that differ:\n");
+		json_array_foreach(json_object_get(m, "settings_differ"), i, x) {
+			settings_line(x, buf, sizeof(buf));
+			fprintf(out, "  %s\n", buf);
+		}
+	}
+	rules_text(buf, sizeof(buf));
+	fprintf(out, "%s\n", buf);
+	json_array_foreach(json_object_get(m, "notes"), i, x)
+		fprintf(out, "note: %s\n", json_string_value(x));
+	json_array_foreach(json_object_get(m, "workloads"), i, w) {
+		int width[NR_COLS] = { 0 };
+
+		header_cells(m, cell);
+		for (c = 0; c < NR_COLS; c++)
+			width[c] = (int)strlen(cell[c]);
+		json_array_foreach(json_object_get(w, "rows"), j, row) {
+			row_cells(row, cell, true);
+			for (c = 0; c < NR_COLS; c++)
+				if ((int)strlen(cell[c]) > width[c])
+					width[c] = (int)strlen(cell[c]);
+		}
+		workload_title(m, w, buf, sizeof(buf));
+		fprintf(out, "\n%s\n", buf);
+		header_cells(m, cell);
+		fprintf(out, " ");
+		for (c = 0; c < NR_COLS; c++)
+			fprintf(out, " %*s", c == NR_COLS - 1 ? 0 : right[c] ? width[c] : -width[c],
+				cell[c]);
+		fprintf(out, "\n");
+		json_array_foreach(json_object_get(w, "rows"), j, row) {
+			row_cells(row, cell, true);
+			fprintf(out, " ");
+			for (c = 0; c < NR_COLS; c++)
+				fprintf(out, " %*s", c == NR_COLS - 1 ? 0 :
+					right[c] ? width[c] : -width[c], cell[c]);
+			fprintf(out, "\n");
+		}
+	}
+	counts_text(m, buf, sizeof(buf));
+	fprintf(out, "\n%s\n", buf);
+}
+
+static void print_markdown(json_t *m, FILE *out)
+{
+	char cell[NR_COLS][64], buf[2048];
+	json_t *head = head_lines(m), *w, *row, *x;
+	size_t i, j;
+	int c;
+
+	fprintf(out, "## Compare %s against %s\n\n", label_of(m, "b"), label_of(m, "a"));
+	json_array_foreach(head, i, x) {
+		const char *cls = json_string_value(json_object_get(x, "class"));
+		bool strong = strcmp(cls, "only");
+
+		fprintf(out, "- %s%s%s\n", strong ? "**" : "",
+			json_string_value(json_object_get(x, "text")), strong ? "**" : "");
+	}
+	if (json_array_size(head))
+		fprintf(out, "\n");
+	json_decref(head);
+	run_text(json_object_get(m, "a"), buf, sizeof(buf));
+	fprintf(out, "- %s: %s\n", label_of(m, "a"), buf);
+	run_text(json_object_get(m, "b"), buf, sizeof(buf));
+	fprintf(out, "- %s: %s\n", label_of(m, "b"), buf);
+	if (json_array_size(json_object_get(m, "settings_differ"))) {
+		fprintf(out, "\nSystem settings that differ:\n\n");
+		json_array_foreach(json_object_get(m, "settings_differ"), i, x) {
+			settings_line(x, buf, sizeof(buf));
+			fprintf(out, "- `%s`\n", buf);
+		}
+	}
+	rules_text(buf, sizeof(buf));
+	fprintf(out, "\n_%s_\n", buf);
+	json_array_foreach(json_object_get(m, "notes"), i, x)
+		fprintf(out, "\n_note: %s_\n", json_string_value(x));
+	json_array_foreach(json_object_get(m, "workloads"), i, w) {
+		workload_title(m, w, buf, sizeof(buf));
+		fprintf(out, "\n### %s\n\n|", buf);
+		header_cells(m, cell);
+		for (c = 0; c < NR_COLS; c++)
+			fprintf(out, " %s |", cell[c]);
+		fprintf(out, "\n|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
+		json_array_foreach(json_object_get(w, "rows"), j, row) {
+			const char *v = json_string_value(json_object_get(row, "verdict"));
+			bool bold = !strcmp(v, "worse") || !strcmp(v, "better");
+
+			row_cells(row, cell, false);
+			fprintf(out, "|");
+			for (c = 0; c < NR_COLS; c++)
+				fprintf(out, c == C_VERDICT && bold ? " **%s** |" : " %s |",
+					cell[c]);
+			fprintf(out, "\n");
+		}
+	}
+	counts_text(m, buf, sizeof(buf));
+	fprintf(out, "\n**%s**\n", buf);
+}
+
+static void print_html(json_t *m, FILE *out)
+{
+	char cell[NR_COLS][64], buf[2048];
+	json_t *head = head_lines(m), *w, *row, *x;
+	size_t i, j;
+	int c;
+
+	fprintf(out, "<h2>Compare %s against %s</h2>\n", label_of(m, "b"), label_of(m, "a"));
+	if (json_array_size(head)) {
+		fprintf(out, "<ul class=\"head\">\n");
+		json_array_foreach(head, i, x) {
+			fprintf(out, "<li class=\"%s\">",
+				json_string_value(json_object_get(x, "class")));
+			mmt_html_puts(out, json_string_value(json_object_get(x, "text")));
+			fprintf(out, "</li>\n");
+		}
+		fprintf(out, "</ul>\n");
+	}
+	json_decref(head);
+	fprintf(out, "<ul>\n");
+	run_text(json_object_get(m, "a"), buf, sizeof(buf));
+	fprintf(out, "<li>%s: ", label_of(m, "a"));
+	mmt_html_puts(out, buf);
+	run_text(json_object_get(m, "b"), buf, sizeof(buf));
+	fprintf(out, "</li>\n<li>%s: ", label_of(m, "b"));
+	mmt_html_puts(out, buf);
+	fprintf(out, "</li>\n</ul>\n");
+	if (json_array_size(json_object_get(m, "settings_differ"))) {
+		fprintf(out, "<p>System settings that differ:</p>\n<ul>\n");
+		json_array_foreach(json_object_get(m, "settings_differ"), i, x) {
+			settings_line(x, buf, sizeof(buf));
+			fprintf(out, "<li><code>");
+			mmt_html_puts(out, buf);
+			fprintf(out, "</code></li>\n");
+		}
+		fprintf(out, "</ul>\n");
+	}
+	rules_text(buf, sizeof(buf));
+	fprintf(out, "<p class=\"rules\">");
+	mmt_html_puts(out, buf);
+	fprintf(out, "</p>\n");
+	json_array_foreach(json_object_get(m, "notes"), i, x) {
+		fprintf(out, "<p class=\"rules\">note: ");
+		mmt_html_puts(out, json_string_value(x));
+		fprintf(out, "</p>\n");
+	}
+	json_array_foreach(json_object_get(m, "workloads"), i, w) {
+		workload_title(m, w, buf, sizeof(buf));
+		fprintf(out, "<h3>");
+		mmt_html_puts(out, buf);
+		fprintf(out, "</h3>\n<table class=\"cmp\">\n<tr>");
+		header_cells(m, cell);
+		for (c = 0; c < NR_COLS; c++) {
+			fprintf(out, "<th>");
+			mmt_html_puts(out, cell[c]);
+			fprintf(out, "</th>");
+		}
+		fprintf(out, "</tr>\n");
+		json_array_foreach(json_object_get(w, "rows"), j, row) {
+			const char *v = json_string_value(json_object_get(row, "verdict"));
+
+			row_cells(row, cell, false);
+			fprintf(out, "<tr class=\"%s\">", v);
+			for (c = 0; c < NR_COLS; c++) {
+				fprintf(out, c >= C_A && c <= C_P ? "<td class=\"num\">" : "<td>");
+				mmt_html_puts(out, cell[c]);
+				fprintf(out, "</td>");
+			}
+			fprintf(out, "</tr>\n");
+		}
+		fprintf(out, "</table>\n");
+	}
+	counts_text(m, buf, sizeof(buf));
+	fprintf(out, "<p class=\"%s\"><b>", json_is_true(json_object_get(m, "regressed")) ?
+		"verdict worse" : "verdict");
+	mmt_html_puts(out, buf);
+	fprintf(out, "</b></p>\n");
+}
+
+void mmt_compare_print(json_t *model, enum mmt_format fmt, FILE *out)
+{
+	switch (fmt) {
+	case MMT_FMT_JSON:
+		json_dumpf(model, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+		fputc('\n', out);
+		break;
+	case MMT_FMT_MARKDOWN:
+		print_markdown(model, out);
+		break;
+	case MMT_FMT_HTML:
+		print_html(model, out);
+		break;
+	default:
+		print_text(model, out);
+		break;
+	}
+	fflush(out);
+}
+
+/* ---------------------------------------------------------------- command */
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int bad_usage(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	mmt_errmsg("%s (see `mmtorture compare --help`)", buf);
+	return MMT_ERROR;
+}
+
+int mmt_cmd_compare(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "results", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *results = "results";
+	enum mmt_format fmt = MMT_FMT_TEXT;
+	struct mmt_runset a, b;
+	char err[PATH_MAX + 256];
+	json_t *model;
+	int c, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			results = optarg;
+			break;
+		case 'f':
+			if (!mmt_parse_format(optarg, &fmt))
+				return bad_usage("invalid --format '%s': must be text, markdown or json",
+						 optarg);
+			break;
+		case 'h':
+			fputs(mmt_compare_usage, stdout);
+			return 0;
+		case ':':
+			return bad_usage("option %s needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind < 2)
+		return bad_usage("expected two runs, RUN_A and RUN_B");
+	if (argc - optind > 2)
+		return bad_usage("unexpected argument '%s': expected two runs", argv[optind + 2]);
+	if (mmt_run_load(argv[optind], results, &a, err, sizeof(err))) {
+		mmt_errmsg("%s", err);
+		return MMT_ERROR;
+	}
+	if (mmt_run_load(argv[optind + 1], results, &b, err, sizeof(err))) {
+		mmt_errmsg("%s", err);
+		mmt_run_free(&a);
+		return MMT_ERROR;
+	}
+	model = mmt_compare_model(&a, &b);
+	if (!model) {
+		mmt_errmsg("out of memory");
+		ret = MMT_ERROR;
+		goto out_free;
+	}
+	if (!json_array_size(json_object_get(model, "workloads"))) {
+		mmt_errmsg("runs %s and %s have no workload in common: nothing to compare",
+			   a.dir, b.dir);
+		json_decref(model);
+		ret = MMT_ERROR;
+		goto out_free;
+	}
+	mmt_compare_print(model, fmt, stdout);
+	ret = mmt_compare_regressed(model) ? MMT_FAIL : MMT_PASS;
+	json_decref(model);
+out_free:
+	mmt_run_free(&a);
+	mmt_run_free(&b);
+	return ret;
+}

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test-compare.c - the statistics behind `mmtorture compare` against known
+ * answers: Welch's t-test (t, Welch-Satterthwaite df, two-sided p checked
+ * against the closed-form t CDF for 4 degrees of freedom and a textbook
+ * example), and every verdict rule (worse, better, same, noisy, few samples,
+ * no direction, the minimum effect, harmonic means, the samples' basis).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis.h"
+
+static int failures, checks;
+
+#define CHECK(cond, ...) do {						\
+	checks++;							\
+	if (!(cond)) {							\
+		failures++;						\
+		printf("not ok: %s:%d: ", __FILE__, __LINE__);		\
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+	}								\
+} while (0)
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool near(double a, double b, double tol)
+{
+	return fabs(a - b) <= tol;
+}
+
+/* Student's t CDF for 4 degrees of freedom, in closed form */
+static double t4_cdf(double t)
+{
+	double u = 1 + t * t / 4;
+
+	return 0.5 + 3.0 / 8 * (t / sqrt(u)) * (1 - t * t / (12 * u));
+}
+
+static void test_welch(void)
+{
+	/* equal variances and sizes: t = 3 / sqrt(2/3), df = 4 exactly */
+	const double a[] = { 1, 2, 3 }, b[] = { 4, 5, 6 };
+	/* Welch's example 1 (Wikipedia, "Welch's t-test"): t = 2.46, df = 24.99, p = 0.021 */
+	const double w1[] = { 27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1,
+			      19.6, 19.0, 21.7, 21.4 };
+	const double w2[] = { 27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9,
+			      22.1, 22.9, 20.5, 24.4 };
+	const double c1[] = { 5, 5, 5 }, c2[] = { 6, 6, 6 };
+	double t, df, p;
+
+	CHECK(!mmt_welch(a, 3, b, 3, &t, &df, &p), "welch failed");
+	CHECK(near(t, 3 / sqrt(2.0 / 3), 1e-12), "t %.12g", t);
+	CHECK(near(df, 4, 1e-12), "df %.12g", df);
+	CHECK(near(p, 2 * (1 - t4_cdf(t)), 1e-9), "p %.12g, closed form %.12g", p,
+	      2 * (1 - t4_cdf(t)));
+	CHECK(near(p, 0.021312, 1e-6), "p %.8g", p);
+
+	/* symmetric: B against A has the opposite t and the same p */
+	CHECK(!mmt_welch(b, 3, a, 3, &t, &df, &p) && t < 0 && near(p, 0.021312, 1e-6),
+	      "reversed: t %g p %g", t, p);
+
+	CHECK(!mmt_welch(w1, N(w1), w2, N(w2), &t, &df, &p), "welch failed");
+	CHECK(near(t, 2.45536, 1e-4), "t %.6g", t);
+	CHECK(near(df, 24.9885, 1e-3), "df %.6g", df);
+	CHECK(p > 0.020 && p < 0.023, "p %.6g, want 0.021", p);
+
+	/* constant sides: equal means are the same, different means infinitely significant */
+	CHECK(!mmt_welch(c1, 3, c1, 3, &t, &df, &p) && t == 0 && p == 1, "equal constants");
+	CHECK(!mmt_welch(c1, 3, c2, 3, &t, &df, &p) && isinf(t) && p == 0, "different constants");
+	/* one constant side: df falls to the other side's n - 1 */
+	CHECK(!mmt_welch(c1, 3, b, 3, &t, &df, &p) && near(df, 2, 1e-12), "df %g", df);
+
+	CHECK(mmt_welch(a, 1, b, 3, &t, &df, &p) == -EINVAL, "one sample must be refused");
+}
+
+static void scale(const double *in, double *out, size_t n, double f)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = in[i] * f;
+}
+
+static void test_verdicts(void)
+{
+	const double base[] = { 1000, 1010, 990, 1005, 995, 1002, 998, 1008, 992, 1000 };
+	double other[N(base)];
+	/* 5 at 1000 - x and 5 at 1000 + x, x = 300 / sqrt(10/9): CoV exactly 30 % */
+	double noisy[10];
+	const double two[] = { 1000, 1002 };
+	/* +0.5 %, clearly significant, below the 1 % minimum effect */
+	const double tight_a[] = { 1000, 1000.1, 999.9, 1000, 1000.1, 999.9 };
+	const double tight_b[] = { 1005, 1005.1, 1004.9, 1005, 1005.1, 1004.9 };
+	/* +5 % but too spread (CoV 10 %) for 3 samples to tell */
+	const double loose_a[] = { 90, 100, 110 }, loose_b[] = { 95, 105, 115 };
+	const double rates[] = { 100, 200, 100, 200 };
+	struct mmt_cmp c;
+	size_t i;
+
+	for (i = 0; i < 10; i++)
+		noisy[i] = 1000 + (i < 5 ? -1 : 1) * 300 / sqrt(10.0 / 9);
+
+	/* a clear 10 % drop of a rate: worse */
+	scale(base, other, N(base), 0.9);
+	mmt_cmp_judge(base, N(base), other, N(base), true, MMT_DIR_HIGHER, &c);
+	CHECK(c.verdict == MMT_V_WORSE, "10%% drop: %s", mmt_verdict_name(c.verdict));
+	CHECK(near(c.delta, -0.10, 1e-9), "delta %g", c.delta);
+	CHECK(c.p < 1e-6, "p %g", c.p);
+
+	/* the same drop of a latency is better, a 10 % rise worse */
+	mmt_cmp_judge(base, N(base), other, N(base), false, MMT_DIR_LOWER, &c);
+	CHECK(c.verdict == MMT_V_BETTER, "latency -10%%: %s", mmt_verdict_name(c.verdict));
+	scale(base, other, N(base), 1.1);
+	mmt_cmp_judge(base, N(base), other, N(base), false, MMT_DIR_LOWER, &c);
+	CHECK(c.verdict == MMT_V_WORSE, "latency +10%%: %s", mmt_verdict_name(c.verdict));
+	mmt_cmp_judge(base, N(base), other, N(base), true, MMT_DIR_HIGHER, &c);
+	CHECK(c.verdict == MMT_V_BETTER, "rate +10%%: %s", mmt_verdict_name(c.verdict));
+
+	/* identical runs: same, p = 1, no change */
+	mmt_cmp_judge(base, N(base), base, N(base), true, MMT_DIR_HIGHER, &c);
+	CHECK(c.verdict == MMT_V_SAME && c.p == 1 && c.delta == 0, "identical: %s p %g delta %g",
+	      mmt_verdict_name(c.verdict), c.p, c.delta);
+
+	/* CoV 30 % on one side: noisy, whatever the test says */
+	mmt_cmp_judge(base, N(base), noisy, N(noisy), true, MMT_DIR_HIGHER, &c);
+	CHECK(near(c.b.cov, 0.30, 1e-9), "cov %g", c.b.cov);
+	CHECK(c.verdict == MMT_V_NOISY, "cov 30%%: %s", mmt_verdict_name(c.verdict));
+	mmt_cmp_judge(noisy, N(noisy), base, N(base), true, MMT_DIR_HIGHER, &c);
+	CHECK(c.verdict == MMT_V_NOISY, "cov 30%% on A: %s", mmt_verdict_name(c.verdict));
+
+	/* fewer than 3 samples on a side: no verdict, even for a big change */
+	mmt_cmp_judge(base, N(base), two, N(two), true, MMT_DIR_HIGHER, &c);
+	CHECK(c.verdict == MMT_V_FEW, "2 samples: %s", mmt_verdict_name(c.verdict));
+	scale(base, other, 2, 0.5);
+	mmt_cmp_judge(other, 2, base, N(base), true, MMT_DIR_HIGHER, &c);
+	CHECK(c.verdict == MMT_V_FEW, "2 samples, -50%%: %s", mmt_verdict_name(c.verdict));
+	mmt_cmp_judge(base, 1, base, 1, false, MMT_DIR_HIGHER, &c);
+	CHECK(c.verdict == MMT_V_FEW && isnan(c.p), "1 sample: %s p %g",
+	      mmt_verdict_name(c.verdict), c.p);
+
+	/* significant but below the minimum effect: same */
+	mmt_cmp_judge(tight_a, N(tight_a), tight_b, N(tight_b), false, MMT_DIR_HIGHER, &c);
+	CHECK(c.p < 0.001, "tight p %g", c.p);
+	CHECK(c.verdict == MMT_V_SAME, "+0.5%%: %s", mmt_verdict_name(c.verdict));
+
+	/* a big effect the test cannot confirm: same */
+	mmt_cmp_judge(loose_a, 3, loose_b, 3, false, MMT_DIR_HIGHER, &c);
+	CHECK(c.p > 0.05 && near(c.delta, 0.05, 1e-9), "loose p %g delta %g", c.p, c.delta);
+	CHECK(c.verdict == MMT_V_SAME, "+5%% p>0.05: %s", mmt_verdict_name(c.verdict));
+
+	/* no better direction: information only */
+	scale(base, other, N(base), 0.5);
+	mmt_cmp_judge(base, N(base), other, N(base), false, MMT_DIR_NONE, &c);
+	CHECK(c.verdict == MMT_V_INFO, "none: %s", mmt_verdict_name(c.verdict));
+
+	/* rates are averaged harmonically: 100 and 200 ops/s over equal slices is 133.3 */
+	mmt_cmp_judge(rates, N(rates), rates, N(rates), true, MMT_DIR_HIGHER, &c);
+	CHECK(near(c.a.mean, 400.0 / 3, 1e-9) && near(c.a.amean, 150, 1e-9), "hmean %g amean %g",
+	      c.a.mean, c.a.amean);
+	mmt_cmp_judge(rates, N(rates), rates, N(rates), false, MMT_DIR_HIGHER, &c);
+	CHECK(near(c.a.mean, 150, 1e-9), "amean %g", c.a.mean);
+
+	/* a zero baseline: the change is undefined, not infinite */
+	{
+		const double z[] = { 0, 0, 0 }, o[] = { 1, 1, 1 };
+
+		mmt_cmp_judge(z, 3, o, 3, false, MMT_DIR_HIGHER, &c);
+		CHECK(isnan(c.delta) && c.verdict == MMT_V_BETTER, "zero base: delta %g %s",
+		      c.delta, mmt_verdict_name(c.verdict));
+	}
+}
+
+static void test_samples(void)
+{
+	json_t *m;
+	double *v;
+	size_t n;
+	const char *basis;
+	struct mmt_summary s;
+
+	/* one repeat: the per-second samples */
+	m = json_pack("{s:s, s:s, s:[f, f, f, f], s:{s:s}, s:[f]}", "kind", "rate", "better",
+		      "higher", "samples", 100.0, 200.0, 100.0, 200.0, "summary", "mean_kind",
+		      "harmonic", "repeat_values", 133.3);
+	CHECK(!mmt_metric_samples(m, &v, &n, &basis), "samples");
+	CHECK(n == 4 && !strcmp(basis, "per-second") && v[1] == 200, "n %zu basis %s", n, basis);
+	free(v);
+	CHECK(mmt_metric_dir(m) == MMT_DIR_HIGHER && mmt_metric_harmonic(m), "dir/harmonic");
+	CHECK(!mmt_metric_summary(m, &s, &basis) && near(s.mean, 400.0 / 3, 1e-9), "hmean %g",
+	      s.mean);
+	json_decref(m);
+
+	/* three repeats: each repeat's mean */
+	m = json_pack("{s:s, s:s, s:[f, f, f, f, f, f], s:[f, f, f]}", "kind", "latency",
+		      "better", "lower", "samples", 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, "repeat_values",
+		      10.0, 11.0, 12.0);
+	CHECK(!mmt_metric_samples(m, &v, &n, &basis), "samples");
+	CHECK(n == 3 && !strcmp(basis, "repeats") && v[0] == 10, "n %zu basis %s", n, basis);
+	free(v);
+	CHECK(mmt_metric_dir(m) == MMT_DIR_LOWER && !mmt_metric_harmonic(m), "dir/arith");
+	json_decref(m);
+
+	/* totals have one value per repeat; gauges say so too */
+	m = json_pack("{s:s, s:s, s:[f], s:[f]}", "kind", "total", "better", "none", "samples",
+		      5.0, "repeat_values", 5.0);
+	CHECK(!mmt_metric_samples(m, &v, &n, &basis) && n == 1 &&
+	      !strcmp(basis, "per-repeat"), "total basis %s", basis);
+	free(v);
+	CHECK(mmt_metric_dir(m) == MMT_DIR_NONE, "none");
+	json_decref(m);
+}
+
+static void test_format(void)
+{
+	char buf[32];
+
+	CHECK(!strcmp(mmt_fmt_num(178.7324, buf, sizeof(buf)), "178.7"), "%s", buf);
+	CHECK(!strcmp(mmt_fmt_num(263017157.2, buf, sizeof(buf)), "263M"), "%s", buf);
+	CHECK(!strcmp(mmt_fmt_num(6765385.866, buf, sizeof(buf)), "6.765M"), "%s", buf);
+	CHECK(!strcmp(mmt_fmt_num(12345, buf, sizeof(buf)), "12.35k"), "%s", buf);
+	CHECK(!strcmp(mmt_fmt_num(1000, buf, sizeof(buf)), "1000"), "%s", buf);
+	CHECK(!strcmp(mmt_fmt_num(-2.5e9, buf, sizeof(buf)), "-2.5G"), "%s", buf);
+	CHECK(!strcmp(mmt_fmt_num(NAN, buf, sizeof(buf)), "n/a"), "%s", buf);
+	CHECK(!strcmp(mmt_verdict_name(MMT_V_FEW), "few"), "few");
+}
+
+int main(void)
+{
+	test_welch();
+	test_verdicts();
+	test_samples();
+	test_format();
+	printf("%d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
