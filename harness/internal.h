@@ -31,6 +31,7 @@ const char *mmt_strip(char *s);
 /* ---- stats.c ---- */
 struct mmt_summary {
 	size_t n;
+	bool harmonic;	/* mean is harmonic (asked for, and every sample > 0) */
 	double mean;	/* harmonic for rates, arithmetic otherwise */
 	double amean;
 	double median, stddev, cov, min, max;

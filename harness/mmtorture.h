@@ -256,6 +256,7 @@ void *mmt_priv(struct mmt_ctx *ctx);
 const struct mmt_workload *mmt_workload_of(struct mmt_ctx *ctx);
 int mmt_nr_workers(struct mmt_ctx *ctx);	/* the --workers value */
 double mmt_duration(struct mmt_ctx *ctx);	/* measured seconds */
+double mmt_warmup(struct mmt_ctx *ctx);		/* warm-up seconds before measuring starts */
 bool mmt_injecting(struct mmt_ctx *ctx, enum mmt_inject mode);
 int mmt_mem_node(struct mmt_ctx *ctx);		/* -1 when not bound */
 const char *mmt_tmpdir(struct mmt_ctx *ctx);	/* private temp dir, removed after the run */

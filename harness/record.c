@@ -120,7 +120,7 @@ static void merge_metric(json_t *dst, json_t **recs, int n, const char *name)
 	json_object_set_new(m, "repeat_values", rv);
 	json_object_set_new(m, "summary",
 		json_pack("{s:I, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "n", (json_int_t)s.n,
-			  "mean_kind", harmonic ? "harmonic" : "arithmetic", "mean", s.mean,
+			  "mean_kind", s.harmonic ? "harmonic" : "arithmetic", "mean", s.mean,
 			  "arithmetic_mean", s.amean, "median", s.median, "stddev", s.stddev,
 			  "cov", s.cov, "min", s.min, "max", s.max));
 	/* percentiles cannot be merged from percentiles: keep each run's */

@@ -386,6 +386,11 @@ double mmt_duration(struct mmt_ctx *c)
 	return c->o->duration;
 }
 
+double mmt_warmup(struct mmt_ctx *c)
+{
+	return c->o->warmup;
+}
+
 bool mmt_injecting(struct mmt_ctx *c, enum mmt_inject mode)
 {
 	return c->o->inject & mode;
@@ -1029,10 +1034,10 @@ static void fold_worker_status(struct mmt_ctx *c, struct mmt_proc *p, int n, str
 
 /* ---------------------------------------------------------------- records */
 
-static json_t *summary_json(const struct mmt_summary *s, bool harmonic)
+static json_t *summary_json(const struct mmt_summary *s)
 {
 	return json_pack("{s:I, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "n", (json_int_t)s->n,
-			 "mean_kind", harmonic ? "harmonic" : "arithmetic", "mean", s->mean,
+			 "mean_kind", s->harmonic ? "harmonic" : "arithmetic", "mean", s->mean,
 			 "arithmetic_mean", s->amean, "median", s->median, "stddev", s->stddev,
 			 "cov", s->cov, "min", s->min, "max", s->max);
 }
@@ -1095,7 +1100,7 @@ static json_t *metric_json(const struct mmt_metric *md, json_t *samples, const s
 	v = json_doubles(samples, &n);
 	mmt_summarize(v, v ? n : 0, harmonic, &s);
 	free(v);
-	json_object_set_new(o, "summary", summary_json(&s, harmonic));
+	json_object_set_new(o, "summary", summary_json(&s));
 	if (md->kind == MMT_LATENCY && h) {
 		json_object_set_new(o, "histogram",
 			json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I}",

@@ -173,7 +173,51 @@ static int restore_knob(const char *path, const char *value)
 	return ret ? ret : -EAGAIN;
 }
 
-/* Online a block that a workload left offline, in its old zone if allowed. */
+static void on_alarm(int sig)
+{
+	(void)sig;	/* only here to interrupt a blocking offline */
+}
+
+/* Write "offline" to a block's state, giving up after `secs` seconds. */
+static int offline_bounded(const char *path, unsigned int secs)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	sigset_t alrm, prev;
+	int ret;
+
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	sigaction(SIGALRM, &sa, &old);	/* no SA_RESTART: the write returns EINTR */
+	sigprocmask(SIG_UNBLOCK, &alrm, &prev);
+	alarm(secs);
+	ret = mmt_write_str(path, "offline");
+	alarm(0);
+	sigprocmask(SIG_SETMASK, &prev, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	return ret;
+}
+
+/* Does an online block sit in the zone that `online` (online_movable / online_kernel) names? */
+static bool in_saved_zone(const char *state_path, const char *online)
+{
+	char zpath[PATH_MAX], zones[256];
+	const char *slash = strrchr(state_path, '/');
+
+	if (!slash || !strcmp(online, "online"))
+		return true;
+	snprintf(zpath, sizeof(zpath), "%.*s/valid_zones", (int)(slash - state_path), state_path);
+	if (mmt_knob_read(zpath, zones, sizeof(zones)))
+		return true;
+	if (!strcmp(online, "online_movable"))
+		return !strncmp(zones, "Movable", 7);
+	return strncmp(zones, "Movable", 7) != 0;
+}
+
+/*
+ * Online a block that a workload left offline, in its old zone if allowed;
+ * a block left online in another zone (a workload moved it to ZONE_MOVABLE
+ * and was killed) is offlined, bounded in time, and onlined in the old one.
+ */
 static int restore_memblock(const char *path, const char *online)
 {
 	char now[64];
@@ -184,8 +228,16 @@ static int restore_memblock(const char *path, const char *online)
 		return 0;	/* the block was hot-removed: nothing to online */
 	if (ret)
 		return ret;
-	if (!strcmp(now, "online"))
-		return 0;
+	if (!strcmp(now, "online")) {
+		if (in_saved_zone(path, online))
+			return 0;
+		ret = offline_bounded(path, 10);
+		if (ret) {
+			mmt_errmsg("warning: %s is online but not in its old zone (%s), and could not be offlined to move it back: %s",
+				   path, online, strerror(-ret));
+			return 0;
+		}
+	}
 	ret = mmt_write_str(path, online);
 	if (ret && strcmp(online, "online"))
 		ret = mmt_write_str(path, "online");

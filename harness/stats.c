@@ -3,8 +3,10 @@
  * stats.c - summaries of samples and latency histograms.
  *
  * Means, deviations and medians come from GSL.  Rates are summarised with
- * the harmonic mean (the mean of ops/s over equal time slices that keeps
- * total-time semantics, as mmtests does); everything else arithmetically.
+ * the harmonic mean, as mmtests and DESIGN.md do, when every sample is
+ * positive; a rate that is 0 in some second (a slow cycle that spans more
+ * than one sample) makes the harmonic mean 0, which says nothing, so such
+ * samples fall back to the arithmetic mean and the summary says so.
  * The histogram is our own: it lives in a MAP_SHARED area written by forked
  * workers, which the heap-based HdrHistogram cannot do.
  */
@@ -50,8 +52,9 @@ void mmt_summarize(const double *v, size_t n, bool harmonic, struct mmt_summary 
 			}
 			inv += 1.0 / v[i];
 		}
-		/* A zero rate makes the harmonic mean 0: the work stalled. */
-		s->mean = positive ? (double)n / inv : 0;
+		s->harmonic = positive;
+		if (positive)
+			s->mean = (double)n / inv;
 	}
 	free(sorted);
 }

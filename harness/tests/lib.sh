@@ -23,6 +23,10 @@ knobs_snapshot() {
 		esac
 		[ -r "$f" ] && echo "$f=$(cat "$f" 2>/dev/null)"
 	done
+	# memory blocks: state and zone (hotplug workloads must put both back)
+	for f in /sys/devices/system/memory/memory*/state; do
+		echo "$f=$(cat "$f" 2>/dev/null) $(cat "${f%state}valid_zones" 2>/dev/null)"
+	done
 	grep -c " $(mmt_state_dir)/mnt-" /proc/mounts | sed 's/^/mounts=/'
 	echo "tmpdirs=$(ls -d /tmp/mmtorture-* 2>/dev/null | wc -l)"
 }

@@ -44,6 +44,16 @@ static void test_summary(void)
 
 	mmt_summarize(v, 1, false, &s);
 	CHECK(s.stddev == 0 && s.cov == 0 && s.mean == 2, "single sample");
+	/* a zero-rate second: the harmonic mean would be 0; fall back, and say so */
+	{
+		const double z[] = { 0, 2, 4 };
+
+		mmt_summarize(z, 3, true, &s);
+		CHECK(!s.harmonic && near(s.mean, 2, 1e-12), "zero sample: mean %g harmonic %d",
+		      s.mean, s.harmonic);
+	}
+	mmt_summarize(rates, 2, true, &s);
+	CHECK(s.harmonic, "positive rates keep the harmonic mean");
 	mmt_summarize(NULL, 0, true, &s);
 	CHECK(s.n == 0 && s.mean == 0, "empty");
 }
