@@ -1,0 +1,2081 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hotplug-vmemmap - memory block offline/online against HugeTLB vmemmap optimization.
+ *
+ * Kernel path: memory hotplug through /sys/devices/system/memory/memoryN/state
+ * (offline_pages(): isolate the block, migrate what is in use - anonymous pages, in-use
+ * hugetlb pages - dissolve free hugetlb pages, mark the sections offline; online_pages()),
+ * together with HugeTLB Vmemmap Optimization (vm.hugetlb_optimize_vmemmap): each hugetlb
+ * page allocated has the tail part of its memmap remapped onto its first memmap page and the
+ * rest freed, each one freed gets it back (kernel page-table surgery on the vmemmap, one
+ * synchronize_rcu() per page), including the pages that offlining migrates or dissolves.
+ *
+ * Race partners (processes): a cycler offlines and onlines the chosen blocks round-robin,
+ * pipelined so that one block stays offline while the next goes offline; by default it
+ * onlines them into ZONE_MOVABLE (online_zone=movable, where valid_zones allows it), the
+ * zone anonymous and hugetlb allocations try first, so that the blocks fill with the other
+ * roles' memory and every offline has to move it.  A pool churn grows and shrinks
+ * nr_hugepages, takes surplus pages through nr_overcommit_hugepages plus fallocate on a
+ * hugetlbfs memfd and keeps them mapped and stamped until the next round, and keeps
+ * held_pages pages mapped for the whole run (in-use pages that offlining must migrate):
+ * the first half of the measured run with hugetlb_optimize_vmemmap=1, the second with 0.
+ * A memmap reader reads /proc/kpageflags and /proc/kpagecount in chunks, alternating a
+ * sweep of the whole pfn range with the cycled blocks (pfn_to_online_page() against
+ * offlining, stable_page_flags() over the remapped memmap).  A ptdump reader reads debugfs
+ * page_tables/ where the kernel has it (CONFIG_PTDUMP_DEBUGFS; otherwise the role skips,
+ * with the reason in the record).  Memory users fill, verify, refault and re-stamp
+ * anonymous memory, and watch their pfns move through /proc/self/pagemap.
+ *
+ * Corruption (FAIL): a memory user's page or a held hugetlb page does not hold its stamp
+ * (stale, zero or garbage: data changed by migration); pagemap maps a user page at a pfn
+ * of a block that was offline for the whole read; kpageflags/kpagecount show page state
+ * (anything but KPF_NOPAGE or nothing, or a count) for a pfn of a block offline for the
+ * whole read, or KPF_NOPAGE for a pfn of a cycled block online for the whole read; a block
+ * that went offline cannot be onlined again within 5 s, or its state file disagrees with
+ * the write that just succeeded; a kernel splat (the harness watches the log).  Offline
+ * refusals are legal and counted per errno; a block whose offline write outlives
+ * offline_timeout_ms is dropped for the rest of the run.  kpageflags reporting a tail pfn
+ * as a hugetlb head (a "fake head" of the optimized memmap, seen on 6.18) is counted, or a
+ * FAIL with fake_heads=fail.
+ *
+ * Needs: root, memory blocks that really go offline (removable, online, in one zone;
+ * probed in setup within probe_s seconds, at most `blocks` kept, each saved first so the
+ * harness onlines it again after the run, on Ctrl-C and in `mmtorture restore`; teardown
+ * moves blocks back from ZONE_MOVABLE to their own zone - after a crash that move is not
+ * made), 2 MiB hugetlb pages (the pool grows by pool_pages + held_pages, surplus by
+ * surplus_pages; restored), /proc/kpageflags.  Destructive: runs only with
+ * --allow-destructive or MMT_DESTRUCTIVE=1.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "mmtorture.h"
+
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21U << 26)
+#endif
+
+#define HP_MEMDIR	"/sys/devices/system/memory"
+#define HP_HSYS		"/sys/kernel/mm/hugepages/hugepages-2048kB/"
+#define HP_NR_HUGE	HP_HSYS "nr_hugepages"
+#define HP_NR_OVER	HP_HSYS "nr_overcommit_hugepages"
+#define HP_FREE_HUGE	HP_HSYS "free_hugepages"
+#define HP_SURP_HUGE	HP_HSYS "surplus_hugepages"
+#define HP_HVO		"/proc/sys/vm/hugetlb_optimize_vmemmap"
+#define HP_PTDUMP	"/sys/kernel/debug/page_tables"
+
+#define HP_PAGE		4096ul
+#define HP_HPAGE	(2ul << 20)
+#define HP_MAX_KEEP	64
+#define HP_MAX_BLOCKNR	65536		/* block numbers above this are never chosen */
+#define HP_ALARM_REPEAT_US 20000	/* re-fire until the write gives up */
+#define HP_ONLINE_TIMEOUT_MS 5000
+#define HP_ONLINE_RETRY_NS (5ull * 1000000000ull)
+#define HP_POOL_TIMEOUT_MS 5000
+#define HP_SCAN_NS	250000000ull	/* memory users' pagemap scans */
+#define HP_CHUNK_PAGES	512u		/* memory users verify 2 MiB at a time */
+#define HP_MAX_HOLD	4096u
+
+#define PM_PRESENT	(1ull << 63)
+#define PM_PFN_MASK	((1ull << 55) - 1)
+#define KPF_NOPAGE	20
+#define KPF_HUGE	17
+#define KPF_COMPOUND_HEAD 15
+
+enum {
+	M_CYCLES,
+	M_OFF_LAT,
+	M_ON_LAT,
+	M_OFF_EBUSY,
+	M_OFF_EIO,
+	M_OFF_ENOMEM,
+	M_OFF_EINVAL,
+	M_OFF_EAGAIN,
+	M_OFF_TIMEOUT,
+	M_OFF_OTHER,
+	M_BLOCKS_DROPPED,
+	M_ZONE_CHANGED,
+	M_HUGE_ALLOC,
+	M_HUGE_FREE,
+	M_HUGE_ALLOC_ON,
+	M_HUGE_FREE_ON,
+	M_HUGE_ALLOC_OFF,
+	M_HUGE_FREE_OFF,
+	M_VMEMMAP_ON,
+	M_VMEMMAP_OFF,
+	M_HUGE_MIGRATED,
+	M_MEMMAP_PFNS,
+	M_NOPAGE_CHECKED,
+	M_ONLINE_CHECKED,
+	M_HUGE_IN_CYCLED,
+	M_PTDUMP,
+	M_USER_VERIFY,
+	M_USER_MOVED,
+	M_USER_MOVED_OFF,
+	M_INJECTED,
+	M_FAKE_HEADS,
+	M_OFF_LAT_ON,
+	M_OFF_LAT_OFF,
+};
+
+static const struct mmt_metric hp_metrics[] = {
+	[M_CYCLES] = { "cycles", "cycles/s", MMT_RATE, MMT_BETTER_HIGHER,
+		"successful offline+online cycles of the chosen memory blocks" },
+	[M_OFF_LAT] = { "offline_latency", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
+		"write of 'offline' to a block's state file, successful ones" },
+	[M_ON_LAT] = { "online_latency", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
+		"write of 'online_kernel'/'online_movable' to a block's state file" },
+	[M_OFF_EBUSY] = { "offline_fail_ebusy", "failures", MMT_TOTAL, MMT_BETTER_NONE,
+		"offline refused with EBUSY (unmovable or isolated pages)" },
+	[M_OFF_EIO] = { "offline_fail_eio", "failures", MMT_TOTAL, MMT_BETTER_NONE,
+		"offline refused with EIO" },
+	[M_OFF_ENOMEM] = { "offline_fail_enomem", "failures", MMT_TOTAL, MMT_BETTER_NONE,
+		"offline refused with ENOMEM (no memory to migrate to, or for vmemmap)" },
+	[M_OFF_EINVAL] = { "offline_fail_einval", "failures", MMT_TOTAL, MMT_BETTER_NONE,
+		"offline refused with EINVAL" },
+	[M_OFF_EAGAIN] = { "offline_fail_eagain", "failures", MMT_TOTAL, MMT_BETTER_NONE,
+		"offline refused with EAGAIN" },
+	[M_OFF_TIMEOUT] = { "offline_fail_timeout", "failures", MMT_TOTAL, MMT_BETTER_NONE,
+		"offline interrupted by the offline_timeout_ms timer (EINTR); block dropped" },
+	[M_OFF_OTHER] = { "offline_fail_other", "failures", MMT_TOTAL, MMT_BETTER_NONE,
+		"offline refused with any other errno" },
+	[M_BLOCKS_DROPPED] = { "blocks_dropped", "blocks", MMT_TOTAL, MMT_BETTER_NONE,
+		"blocks dropped from the cycle after an offline timeout" },
+	[M_ZONE_CHANGED] = { "zone_changed", "onlines", MMT_TOTAL, MMT_BETTER_NONE,
+		"onlines that put a block into another zone than the one asked for" },
+	[M_HUGE_ALLOC] = { "hugetlb_alloc", "pages/s", MMT_RATE, MMT_BETTER_NONE,
+		"hugetlb pages allocated from the buddy allocator (pool growth + surplus)" },
+	[M_HUGE_FREE] = { "hugetlb_free", "pages/s", MMT_RATE, MMT_BETTER_NONE,
+		"hugetlb pages given back to the buddy allocator (pool shrink + surplus)" },
+	[M_HUGE_ALLOC_ON] = { "hugetlb_alloc_hvo_on", "pages/s", MMT_GAUGE, MMT_BETTER_HIGHER,
+		"pages allocated per second spent allocating, hugetlb_optimize_vmemmap=1 phase" },
+	[M_HUGE_FREE_ON] = { "hugetlb_free_hvo_on", "pages/s", MMT_GAUGE, MMT_BETTER_HIGHER,
+		"pages freed per second spent freeing, hugetlb_optimize_vmemmap=1 phase" },
+	[M_HUGE_ALLOC_OFF] = { "hugetlb_alloc_hvo_off", "pages/s", MMT_GAUGE, MMT_BETTER_HIGHER,
+		"pages allocated per second spent allocating, hugetlb_optimize_vmemmap=0 phase" },
+	[M_HUGE_FREE_OFF] = { "hugetlb_free_hvo_off", "pages/s", MMT_GAUGE, MMT_BETTER_HIGHER,
+		"pages freed per second spent freeing, hugetlb_optimize_vmemmap=0 phase" },
+	[M_VMEMMAP_ON] = { "vmemmap_freed_per_hpage_hvo_on", "pages", MMT_GAUGE, MMT_BETTER_NONE,
+		"memmap pages (vmstat nr_memmap*) freed per hugetlb page allocated, HVO on" },
+	[M_VMEMMAP_OFF] = { "vmemmap_freed_per_hpage_hvo_off", "pages", MMT_GAUGE,
+		MMT_BETTER_NONE, "the same with HVO off (expected 0)" },
+	[M_HUGE_MIGRATED] = { "hugetlb_held_moved", "pages", MMT_TOTAL, MMT_BETTER_NONE,
+		"held (mapped, stamped) hugetlb pages found at a new pfn: migrated" },
+	[M_MEMMAP_PFNS] = { "memmap_pfns", "pfns/s", MMT_RATE, MMT_BETTER_HIGHER,
+		"pfns read from /proc/kpageflags and /proc/kpagecount" },
+	[M_NOPAGE_CHECKED] = { "offline_pfns_checked", "pfns", MMT_TOTAL, MMT_BETTER_NONE,
+		"pfns of a block offline for the whole read, checked to have no page flags, count 0" },
+	[M_ONLINE_CHECKED] = { "online_pfns_checked", "pfns", MMT_TOTAL, MMT_BETTER_NONE,
+		"pfns of a cycled block online for the whole read, checked not KPF_NOPAGE" },
+	[M_HUGE_IN_CYCLED] = { "hugetlb_in_cycled_blocks", "pages", MMT_GAUGE, MMT_BETTER_NONE,
+		"most hugetlb pages kpageflags found in the cycled blocks in one read of them all" },
+	[M_PTDUMP] = { "ptdump_reads", "dumps/s", MMT_RATE, MMT_BETTER_NONE,
+		"full reads of debugfs page_tables/ files" },
+	[M_USER_VERIFY] = { "user_verify", "pages/s", MMT_RATE, MMT_BETTER_NONE,
+		"stamped 4 KiB pages verified by the memory users" },
+	[M_USER_MOVED] = { "user_pages_moved", "pages", MMT_TOTAL, MMT_BETTER_NONE,
+		"memory users' pages found at a new pfn (migrated) and verified afterwards" },
+	[M_USER_MOVED_OFF] = { "user_pages_moved_from_cycled", "pages", MMT_TOTAL,
+		MMT_BETTER_NONE, "of those, pages that had been in a cycled block" },
+	[M_INJECTED] = { "injected_corruptions", "writes", MMT_TOTAL, MMT_BETTER_NONE,
+		"--inject corrupt: garbage words written into memory users' pages" },
+	[M_FAKE_HEADS] = { "kpageflags_fake_heads", "pfns", MMT_TOTAL, MMT_BETTER_LOWER,
+		"reads of a pfn kpageflags reports as a hugetlb compound head that is not 2 MiB aligned (a tail of a vmemmap-optimized page seen through its remapped memmap)" },
+	[M_OFF_LAT_ON] = { "offline_latency_hvo_on", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
+		"successful offlines while hugetlb_optimize_vmemmap=1 (hugetlb pages migrated or dissolved pay a vmemmap remap each)" },
+	[M_OFF_LAT_OFF] = { "offline_latency_hvo_off", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
+		"successful offlines while hugetlb_optimize_vmemmap=0" },
+	{ 0 }
+};
+
+static const struct mmt_param hp_params[] = {
+	{ "blocks", MMT_P_INT, "8", "memory blocks to keep cycling (those that go offline)",
+	  1, HP_MAX_KEEP, NULL },
+	{ "probe_s", MMT_P_INT, "30", "time budget in seconds for probing blocks in setup",
+	  1, 600, NULL },
+	{ "offline_timeout_ms", MMT_P_INT, "10000",
+	  "bound on one offline write; a block that takes longer is dropped", 50, 60000, NULL },
+	{ "pool_pages", MMT_P_INT, "128", "hugetlb pool growth above its size, 2 MiB pages",
+	  1, HP_MAX_HOLD / 2, NULL },
+	{ "surplus_pages", MMT_P_INT, "32", "surplus hugetlb pages via nr_overcommit_hugepages",
+	  0, HP_MAX_HOLD / 2, NULL },
+	{ "user_size", MMT_P_SIZE, "128m", "stamped anonymous memory per memory user",
+	  2 << 20, 16ll << 30, NULL },
+	{ "memmap_chunk", MMT_P_INT, "8192", "pfns per /proc/kpageflags read", 512,
+	  1 << 20, NULL },
+	{ "online_zone", MMT_P_CHOICE, "movable",
+	  "zone the cycler onlines blocks into: movable (where the kernel allows: user and hugetlb pages then land in them) or same",
+	  0, 0, "movable|same" },
+	{ "held_pages", MMT_P_INT, "16",
+	  "hugetlb pages the churn keeps mapped and stamped for the whole run (migrated by offlining)",
+	  0, 512, NULL },
+	{ "fake_heads", MMT_P_CHOICE, "count",
+	  "a misaligned hugetlb head in /proc/kpageflags: count it (known on 6.17+ with HVO) or fail",
+	  0, 0, "count|fail" },
+	{ "vmemmap", MMT_P_CHOICE, "both",
+	  "hugetlb_optimize_vmemmap phases: both (on, then off), on, off", 0, 0,
+	  "both|on|off" },
+	{ 0 }
+};
+
+struct hp_block {
+	int32_t nr;		/* memoryN */
+	uint32_t dropped;	/* timed out: not cycled any more */
+	uint64_t seq;		/* odd while the cycler changes the state */
+	uint32_t offline;	/* state when seq is even */
+	uint32_t pad;
+	char zone[16];		/* zone it was in ("Normal", "DMA32", "Movable") */
+	char home_cmd[16];	/* online_kernel / online_movable: back into that zone */
+	char target[16];	/* zone the cycler onlines it into */
+	char online_cmd[16];	/* the write that does that */
+};
+
+enum { HP_ON, HP_OFF, HP_NR_PHASES };
+
+struct hp_phase {
+	uint64_t ran;
+	uint64_t wall_ns;
+	uint64_t alloc_pages, alloc_ns;
+	uint64_t free_pages, free_ns;
+	int64_t memmap_freed;		/* memmap pages given back while allocating */
+	uint64_t memmap_hpages;		/* pages allocated with memmap readings around */
+};
+
+struct hp_priv {
+	uint64_t ppb;			/* 4 KiB pages per block */
+	uint64_t max_pfn;
+	uint64_t salt;
+	int nr_blocks;
+	int timeout_ms;
+	int pool_pages;
+	int surplus_pages;
+	int held_pages;
+	bool fake_fail;
+	uint64_t base_pool;		/* nr_hugepages before the run */
+	uint64_t base_over;		/* nr_overcommit_hugepages before the run */
+	uint64_t user_size;
+	uint64_t chunk;
+	int phases[HP_NR_PHASES];	/* phase order; -1 unused */
+	int nr_phases;
+	bool memmap_stat;		/* /proc/vmstat has nr_memmap_pages */
+	bool hvo;			/* the sysctl exists */
+	bool hugetlb_saved;		/* base_pool is valid and the knob saved */
+	uint64_t duration_ns;
+	uint64_t warmup_ns;
+	struct hp_phase phase[HP_NR_PHASES];
+	uint32_t cur_phase;		/* HP_ON + 1, HP_OFF + 1; 0 before the churn set one */
+	char ptdump_dir[256];
+	char ptdump_why[256];
+	struct hp_block blk[HP_MAX_KEEP];
+	int16_t kept_of[HP_MAX_BLOCKNR];	/* block number -> kept index + 1 */
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static volatile sig_atomic_t hp_alarm_fired;
+
+static void hp_on_alarm(int sig)
+{
+	(void)sig;
+	hp_alarm_fired = 1;
+}
+
+/*
+ * SIGALRM without SA_RESTART: a blocking sysfs write returns EINTR once the timer fires
+ * (offline_pages() gives up on a pending signal).  The timer repeats until disarmed, so a
+ * write that restarts itself (lock_device_hotplug_sysfs()) is still interrupted later.
+ */
+static int hp_alarm_install(struct sigaction *old)
+{
+	struct sigaction sa = { .sa_handler = hp_on_alarm };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, old))
+		return -errno;
+	return 0;
+}
+
+static void hp_alarm_arm(unsigned int ms)
+{
+	struct itimerval it = {
+		.it_value = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 },
+		.it_interval = { .tv_sec = 0, .tv_usec = HP_ALARM_REPEAT_US },
+	};
+
+	hp_alarm_fired = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void hp_alarm_disarm(void)
+{
+	struct itimerval it = { 0 };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Write a value, giving up after timeout_ms: 0, -ETIME on timeout, or -errno. */
+static int hp_write_bounded(const char *path, const char *value, unsigned int timeout_ms)
+{
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	hp_alarm_arm(timeout_ms);
+	n = write(fd, value, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	hp_alarm_disarm();
+	if (ret == -EINTR && hp_alarm_fired)
+		ret = -ETIME;
+	close(fd);
+	return ret;
+}
+
+static int hp_write_u64_bounded(const char *path, uint64_t v, unsigned int timeout_ms)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return hp_write_bounded(path, buf, timeout_ms);
+}
+
+static void hp_block_path(char *buf, size_t len, int block, const char *leaf)
+{
+	snprintf(buf, len, HP_MEMDIR "/memory%d/%s", block, leaf);
+}
+
+static int hp_block_read(int block, const char *leaf, char *buf, size_t len)
+{
+	char path[128];
+
+	hp_block_path(path, sizeof(path), block, leaf);
+	return mmt_knob_read(path, buf, len);
+}
+
+/* The first word of valid_zones: the zone an online block is in. */
+static int hp_block_zone(int block, char *buf, size_t len)
+{
+	char zones[256];
+	size_t n;
+	int ret;
+
+	ret = hp_block_read(block, "valid_zones", zones, sizeof(zones));
+	if (ret)
+		return ret;
+	n = strcspn(zones, " \n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, zones, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+static bool hp_block_is(int block, const char *state)
+{
+	char now[64];
+
+	return !hp_block_read(block, "state", now, sizeof(now)) && !strcmp(now, state);
+}
+
+static struct hp_block *hp_kept(struct hp_priv *p, uint64_t pfn)
+{
+	uint64_t b = pfn / p->ppb;
+	int k;
+
+	if (b >= HP_MAX_BLOCKNR)
+		return NULL;
+	k = p->kept_of[b];
+	return k ? &p->blk[k - 1] : NULL;
+}
+
+/* Seqcount over a block's state: odd while the cycler writes the state file. */
+static void hp_blk_begin(struct hp_block *b)
+{
+	__atomic_fetch_add(&b->seq, 1, __ATOMIC_ACQ_REL);
+}
+
+static void hp_blk_end(struct hp_block *b, bool offline)
+{
+	__atomic_store_n(&b->offline, offline, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&b->seq, 1, __ATOMIC_RELEASE);
+}
+
+static uint64_t hp_blk_read_begin(const struct hp_block *b)
+{
+	return __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
+}
+
+/* True when nothing changed since read_begin returned s (and s was stable). */
+static bool hp_blk_read_stable(const struct hp_block *b, uint64_t s)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !(s & 1) && __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE) == s;
+}
+
+static unsigned int hp_errno_metric(int err)
+{
+	switch (err) {
+	case EBUSY:
+		return M_OFF_EBUSY;
+	case EIO:
+		return M_OFF_EIO;
+	case ENOMEM:
+		return M_OFF_ENOMEM;
+	case EINVAL:
+		return M_OFF_EINVAL;
+	case EAGAIN:
+		return M_OFF_EAGAIN;
+	case ETIME:
+		return M_OFF_TIMEOUT;
+	default:
+		return M_OFF_OTHER;
+	}
+}
+
+/* nr_memmap_pages + nr_memmap_boot_pages from /proc/vmstat; -1 if the kernel lacks them. */
+static long long hp_memmap_pages(void)
+{
+	static char buf[16384];
+	long long sum = 0;
+	int found = 0;
+	char *s;
+
+	if (mmt_read_file("/proc/vmstat", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (s = buf; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : NULL) {
+		if (!strncmp(s, "nr_memmap_pages ", 16)) {
+			sum += strtoll(s + 16, NULL, 10);
+			found++;
+		} else if (!strncmp(s, "nr_memmap_boot_pages ", 21)) {
+			sum += strtoll(s + 21, NULL, 10);
+			found++;
+		}
+	}
+	return found ? sum : -1;
+}
+
+static uint64_t hp_read_u64(const char *path)
+{
+	uint64_t v = 0;
+
+	mmt_knob_read_u64(path, &v);
+	return v;
+}
+
+/* Present pfn of a virtual address in our own mm, 0 if not present. */
+static uint64_t hp_pfn_of(int pm_fd, const void *va)
+{
+	uint64_t e;
+
+	if (pread(pm_fd, &e, sizeof(e), (off_t)((uintptr_t)va / HP_PAGE * sizeof(e))) !=
+	    (ssize_t)sizeof(e))
+		return 0;
+	return (e & PM_PRESENT) ? (e & PM_PFN_MASK) : 0;
+}
+
+static inline uint64_t hp_stamp(uint64_t salt, uint64_t page, uint32_t gen, uint32_t word)
+{
+	uint64_t x = salt ^ (page << 20) ^ ((uint64_t)gen << 48) ^ word;
+
+	x *= 0x9e3779b97f4a7c15ull;
+	return x ^ (x >> 29) ^ 0x5a5a000000000000ull;
+}
+
+/* ------------------------------------------------------------------- setup */
+
+static int hp_cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Memory block numbers, ascending; the count or -errno. */
+static int hp_list_blocks(int **out)
+{
+	struct dirent *de;
+	int *v = NULL, n = 0, cap = 0;
+	DIR *d;
+
+	d = opendir(HP_MEMDIR);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		long nr;
+
+		if (strncmp(de->d_name, "memory", 6))
+			continue;
+		nr = strtol(de->d_name + 6, &end, 10);
+		if (end == de->d_name + 6 || *end || nr < 0 || nr > INT32_MAX)
+			continue;
+		if (n == cap) {
+			int *nv = realloc(v, (size_t)(cap ? cap * 2 : 256) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = cap ? cap * 2 : 256;
+		}
+		v[n++] = (int)nr;
+	}
+	closedir(d);
+	qsort(v, (size_t)n, sizeof(*v), hp_cmp_int);
+	*out = v;
+	return n;
+}
+
+/* Online a block again, retrying for a while: 0 or the last -errno. */
+static int hp_online_retry(const struct hp_block *b, uint64_t *lat_ns)
+{
+	uint64_t t0 = mmt_now_ns(), t;
+	char path[128];
+	int ret;
+
+	hp_block_path(path, sizeof(path), b->nr, "state");
+	for (;;) {
+		t = mmt_now_ns();
+		ret = hp_write_bounded(path, b->online_cmd, HP_ONLINE_TIMEOUT_MS);
+		if (ret == -EINVAL && strcmp(b->online_cmd, b->home_cmd))
+			ret = hp_write_bounded(path, b->home_cmd, HP_ONLINE_TIMEOUT_MS);
+		if (ret == -EINVAL)
+			ret = hp_write_bounded(path, "online", HP_ONLINE_TIMEOUT_MS);
+		if (!ret || hp_block_is(b->nr, "online")) {
+			if (lat_ns)
+				*lat_ns = mmt_now_ns() - t;
+			return 0;
+		}
+		if (mmt_now_ns() - t0 > HP_ONLINE_RETRY_NS)
+			return ret;
+		usleep(100 * 1000);
+	}
+}
+
+struct hp_probe_stats {
+	int blocks, candidates, probed, kept, timeouts;
+	int err[M_OFF_OTHER + 1];
+	double secs;
+	char kept_list[512];
+};
+
+struct hp_cand {
+	int nr;
+	int rank;
+	char zone[16];
+};
+
+/* The zone new allocations come from first (Movable, Normal, DMA32, DMA) probes first. */
+static int hp_zone_rank(const char *zone)
+{
+	if (!strcmp(zone, "Movable"))
+		return 3;
+	if (!strcmp(zone, "Normal"))
+		return 2;
+	if (!strcmp(zone, "DMA32"))
+		return 1;
+	return 0;
+}
+
+static int hp_cmp_cand(const void *a, const void *b)
+{
+	const struct hp_cand *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return y->rank - x->rank;
+	return x->nr - y->nr;
+}
+
+/* Removable online blocks within one zone, in probe order; the count or -errno. */
+static int hp_candidates(struct hp_cand **out, int *nr_blocks)
+{
+	struct hp_cand *c;
+	int *nrs = NULL, n, i, nc = 0;
+	char val[64];
+
+	n = hp_list_blocks(&nrs);
+	if (n < 0)
+		return n;
+	*nr_blocks = n;
+	c = calloc((size_t)n + 1, sizeof(*c));
+	if (!c) {
+		free(nrs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (nrs[i] >= HP_MAX_BLOCKNR ||
+		    hp_block_read(nrs[i], "removable", val, sizeof(val)) || strcmp(val, "1") ||
+		    !hp_block_is(nrs[i], "online") ||
+		    hp_block_zone(nrs[i], c[nc].zone, sizeof(c[nc].zone)) ||
+		    !strcmp(c[nc].zone, "none"))	/* spans zones: offline refuses it */
+			continue;
+		c[nc].nr = nrs[i];
+		c[nc].rank = hp_zone_rank(c[nc].zone);
+		nc++;
+	}
+	free(nrs);
+	qsort(c, (size_t)nc, sizeof(*c), hp_cmp_cand);
+	*out = c;
+	return nc;
+}
+
+/*
+ * Probe removable online blocks with a bounded offline attempt, zone by zone (where the
+ * allocator puts memory first, so that offlining has something to migrate) and ascending
+ * within a zone; keep those that go offline.  Every block is saved before it is touched,
+ * so the harness onlines it whatever happens.  MMT_PASS, or MMT_FAIL / MMT_ERROR with the
+ * reason set.
+ */
+static int hp_probe(struct mmt_ctx *ctx, struct hp_priv *p, int want, int budget_s,
+		    struct hp_probe_stats *ps)
+{
+	bool movable = !strcmp(mmt_param_str(ctx, "online_zone"), "movable");
+	struct hp_cand *c = NULL;
+	struct sigaction old;
+	uint64_t deadline, t0;
+	int n, i, ret;
+
+	n = hp_candidates(&c, &ps->blocks);
+	if (n < 0)
+		return mmt_error(ctx, "cannot list %s: %s", HP_MEMDIR, strerror(-n));
+	ps->candidates = n;
+	ret = hp_alarm_install(&old);
+	if (ret) {
+		ret = mmt_error(ctx, "sigaction(SIGALRM): %s", strerror(-ret));
+		goto out_free;
+	}
+	t0 = mmt_now_ns();
+	deadline = t0 + (uint64_t)budget_s * 1000000000ull;
+	for (i = 0; i < n && p->nr_blocks < want && mmt_now_ns() < deadline; i++) {
+		struct hp_block *b = &p->blk[p->nr_blocks];
+		char path[128], zones[256];
+		int r;
+
+		memset(b, 0, sizeof(*b));
+		b->nr = c[i].nr;
+		snprintf(b->zone, sizeof(b->zone), "%s", c[i].zone);
+		snprintf(b->home_cmd, sizeof(b->home_cmd), "%s",
+			 strcmp(b->zone, "Movable") ? "online_kernel" : "online_movable");
+		memcpy(b->online_cmd, b->home_cmd, sizeof(b->online_cmd));
+		memcpy(b->target, b->zone, sizeof(b->target));
+		r = mmt_memblock_save(ctx, b->nr);
+		if (r == -EBUSY)
+			continue;	/* went offline under us: not ours to touch */
+		if (r) {
+			ret = mmt_error(ctx, "cannot save the state of memory block %d: %s", b->nr,
+					strerror(-r));
+			goto out_alarm;
+		}
+		ps->probed++;
+		hp_block_path(path, sizeof(path), b->nr, "state");
+		r = hp_write_bounded(path, "offline", (unsigned int)p->timeout_ms);
+		if (r) {
+			ps->err[hp_errno_metric(-r)]++;
+			if (r == -ETIME)
+				ps->timeouts++;
+			continue;
+		}
+		if (movable && strcmp(b->zone, "Movable") &&
+		    !hp_block_read(b->nr, "valid_zones", zones, sizeof(zones)) &&
+		    strstr(zones, "Movable")) {
+			snprintf(b->online_cmd, sizeof(b->online_cmd), "online_movable");
+			snprintf(b->target, sizeof(b->target), "Movable");
+		}
+		r = hp_online_retry(b, NULL);
+		if (r) {
+			ret = mmt_fail_ctx(ctx, "memory block %d went offline in the probe but could not be onlined again (%s): %s",
+					   b->nr, b->online_cmd, strerror(-r));
+			goto out_alarm;
+		}
+		p->kept_of[b->nr] = (int16_t)(p->nr_blocks + 1);
+		p->nr_blocks++;
+		snprintf(ps->kept_list + strlen(ps->kept_list),
+			 sizeof(ps->kept_list) - strlen(ps->kept_list), "%s%d(%s%s%s)",
+			 p->nr_blocks > 1 ? " " : "", b->nr, b->zone,
+			 strcmp(b->zone, b->target) ? "->" : "",
+			 strcmp(b->zone, b->target) ? b->target : "");
+	}
+	ps->kept = p->nr_blocks;
+	ps->secs = (double)(mmt_now_ns() - t0) / 1e9;
+	ret = MMT_PASS;
+out_alarm:
+	sigaction(SIGALRM, &old, NULL);
+out_free:
+	free(c);
+	return ret;
+}
+
+static bool hp_ptdump_at(struct hp_priv *p, const char *mnt)
+{
+	char dir[320];
+	struct stat st;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/page_tables", mnt) >= sizeof(p->ptdump_dir) ||
+	    stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return false;
+	snprintf(p->ptdump_dir, sizeof(p->ptdump_dir), "%s", dir);
+	return true;
+}
+
+/* Find debugfs page_tables/, mounting debugfs for the run if it is not mounted anywhere. */
+static void hp_find_ptdump(struct mmt_ctx *ctx, struct hp_priv *p)
+{
+	char mnt[256], buf[65536], *line, *save = NULL;
+	bool mounted = false;
+	int ret;
+
+	if (hp_ptdump_at(p, "/sys/kernel/debug"))
+		return;
+	/* mountinfo: id parent maj:min root mountpoint options ... - fstype source ... */
+	if (mmt_read_file("/proc/self/mountinfo", buf, sizeof(buf)) > 0) {
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (!strstr(line, " - debugfs ") ||
+			    sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1)
+				continue;
+			mounted = true;
+			if (hp_ptdump_at(p, mnt))
+				return;
+		}
+	}
+	if (mounted) {
+		snprintf(p->ptdump_why, sizeof(p->ptdump_why),
+			 "ptdump reader: debugfs has no page_tables/ (kernel without CONFIG_PTDUMP_DEBUGFS)");
+		return;
+	}
+	ret = mmt_mount_tmp(ctx, "debugfs", NULL, mnt, sizeof(mnt));
+	if (ret) {
+		snprintf(p->ptdump_why, sizeof(p->ptdump_why),
+			 "ptdump reader: debugfs is not mounted and mounting it failed: %s",
+			 strerror(-ret));
+		return;
+	}
+	if (hp_ptdump_at(p, mnt))
+		return;
+	snprintf(p->ptdump_why, sizeof(p->ptdump_why),
+		 "ptdump reader: debugfs has no page_tables/ (kernel without CONFIG_PTDUMP_DEBUGFS)");
+}
+
+static int hp_setup_hugetlb(struct mmt_ctx *ctx, struct hp_priv *p)
+{
+	const char *mode = mmt_param_str(ctx, "vmemmap");
+	uint64_t hvo;
+	int ret;
+
+	p->hvo = !mmt_knob_read_u64(HP_HVO, &hvo);
+	p->nr_phases = 0;
+	if (!strcmp(mode, "both") || !strcmp(mode, "on")) {
+		if (p->hvo && !mmt_knob_write(ctx, HP_HVO, "1")) {
+			p->phases[p->nr_phases++] = HP_ON;
+		} else if (!strcmp(mode, "on")) {
+			return mmt_skip(ctx, "vmemmap=on needs %s (CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP): %s",
+					HP_HVO, p->hvo ? "write refused" : "missing");
+		} else {
+			mmt_note(ctx, "%s missing or refused: only the HVO-off phase runs", HP_HVO);
+		}
+	}
+	if (!strcmp(mode, "both") || !strcmp(mode, "off")) {
+		if (p->hvo && !p->nr_phases) {
+			ret = mmt_knob_write(ctx, HP_HVO, "0");
+			if (ret)
+				return mmt_error(ctx, "cannot write %s: %s", HP_HVO,
+						 strerror(-ret));
+		}
+		p->phases[p->nr_phases++] = HP_OFF;
+	}
+
+	ret = mmt_knob_read_u64(HP_NR_HUGE, &p->base_pool);
+	if (!ret)
+		ret = mmt_knob_read_u64(HP_NR_OVER, &p->base_over);
+	if (ret)
+		return mmt_skip(ctx, "no 2 MiB hugetlb pool in sysfs (%s): %s", HP_HSYS,
+				strerror(-ret));
+	/* saved now (restored to what they were); the churn rewrites them directly */
+	ret = mmt_knob_write_u64(ctx, HP_NR_HUGE, p->base_pool);
+	if (!ret)
+		ret = mmt_knob_write_u64(ctx, HP_NR_OVER,
+					 p->base_over + (uint64_t)p->surplus_pages);
+	if (ret)
+		return mmt_error(ctx, "cannot write the hugetlb pool knobs: %s", strerror(-ret));
+	p->hugetlb_saved = true;
+	p->memmap_stat = hp_memmap_pages() >= 0;
+	if (!p->memmap_stat)
+		mmt_note(ctx, "/proc/vmstat has no nr_memmap_pages (kernel < 6.11): the vmemmap-freed gauges are not measured");
+	return MMT_PASS;
+}
+
+static int hp_setup(struct mmt_ctx *ctx)
+{
+	struct hp_priv *p = mmt_priv(ctx);
+	struct hp_probe_stats ps = { 0 };
+	uint64_t bsz;
+	char buf[64];
+	int *nrs = NULL, n, ret, i;
+
+	ret = mmt_knob_read(HP_MEMDIR "/block_size_bytes", buf, sizeof(buf));
+	if (ret)
+		return mmt_skip(ctx, "no memory hotplug: %s/block_size_bytes: %s", HP_MEMDIR,
+				strerror(-ret));
+	bsz = strtoull(buf, NULL, 16);
+	if (bsz < HP_HPAGE || bsz % HP_HPAGE)
+		return mmt_error(ctx, "odd memory block size %s", buf);
+	p->ppb = bsz / HP_PAGE;
+	n = hp_list_blocks(&nrs);
+	if (n <= 0)
+		return mmt_skip(ctx, "no memory blocks under %s", HP_MEMDIR);
+	p->max_pfn = ((uint64_t)nrs[n - 1] + 1) * p->ppb;
+	free(nrs);
+
+	p->timeout_ms = (int)mmt_param_int(ctx, "offline_timeout_ms");
+	p->pool_pages = (int)mmt_param_int(ctx, "pool_pages");
+	p->surplus_pages = (int)mmt_param_int(ctx, "surplus_pages");
+	p->held_pages = (int)mmt_param_int(ctx, "held_pages");
+	p->fake_fail = !strcmp(mmt_param_str(ctx, "fake_heads"), "fail");
+	p->user_size = mmt_param_size(ctx, "user_size") & ~(HP_CHUNK_PAGES * HP_PAGE - 1);
+	p->chunk = (uint64_t)mmt_param_int(ctx, "memmap_chunk");
+	if (p->chunk > p->ppb)
+		p->chunk = p->ppb;
+	p->duration_ns = (uint64_t)(mmt_duration(ctx) * 1e9);
+	p->warmup_ns = (uint64_t)(mmt_warmup(ctx) * 1e9);
+	p->salt = mmt_now_ns() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+	if (access("/proc/kpageflags", R_OK) || access("/proc/kpagecount", R_OK))
+		return mmt_skip(ctx, "/proc/kpageflags or /proc/kpagecount not readable");
+
+	ret = hp_probe(ctx, p, (int)mmt_param_int(ctx, "blocks"),
+		       (int)mmt_param_int(ctx, "probe_s"), &ps);
+	if (ret != MMT_PASS)
+		return ret;
+	mmt_note(ctx, "block probe: %d blocks, %d removable and online in one zone, %d probed in %.1f s (zones Movable, Normal, DMA32, DMA in turn; budget %lld s, cap %lld kept); kept %d: %s",
+		 ps.blocks, ps.candidates, ps.probed, ps.secs, mmt_param_int(ctx, "probe_s"),
+		 mmt_param_int(ctx, "blocks"), ps.kept, ps.kept ? ps.kept_list : "none");
+	mmt_note(ctx, "block probe refusals: EBUSY %d, EIO %d, ENOMEM %d, EINVAL %d, EAGAIN %d, timeout (%d ms) %d, other %d",
+		 ps.err[M_OFF_EBUSY], ps.err[M_OFF_EIO], ps.err[M_OFF_ENOMEM],
+		 ps.err[M_OFF_EINVAL], ps.err[M_OFF_EAGAIN], p->timeout_ms,
+		 ps.err[M_OFF_TIMEOUT], ps.err[M_OFF_OTHER]);
+	if (!p->nr_blocks)
+		return mmt_skip(ctx, "no removable memory block went offline within the probe (%d probed in %.1f s)",
+				ps.probed, ps.secs);
+	for (i = 0; i < p->nr_blocks; i++) {
+		if (!hp_block_is(p->blk[i].nr, "online"))
+			return mmt_error(ctx, "memory block %d is not online after the probe",
+					 p->blk[i].nr);
+	}
+
+	ret = hp_setup_hugetlb(ctx, p);
+	if (ret != MMT_PASS)
+		return ret;
+	hp_find_ptdump(ctx, p);
+	return MMT_PASS;
+}
+
+/* ------------------------------------------------------------------ cycler */
+
+static int hp_next_block(struct hp_priv *p, int *rr)
+{
+	int i, k;
+
+	for (i = 0; i < p->nr_blocks; i++) {
+		k = (*rr + i) % p->nr_blocks;
+		if (!__atomic_load_n(&p->blk[k].dropped, __ATOMIC_RELAXED)) {
+			*rr = (k + 1) % p->nr_blocks;
+			return k;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The cycler's offline writes are bounded by a watchdog thread rather than an interval
+ * timer: it interrupts the write (SIGALRM to the cycler thread, no SA_RESTART) when the
+ * offline timeout passes or as soon as the run is stopping, so a long timeout does not
+ * delay the stop.  A signal meant for an earlier write is told apart by a generation.
+ */
+enum { HP_WHY_TIMEOUT = 1, HP_WHY_STOP };
+
+struct hp_watch {
+	struct mmt_worker *w;
+	pid_t tid;		/* the cycler thread */
+	uint64_t gen;		/* bumped per watched write */
+	uint64_t deadline;	/* 0: no write in flight */
+	uint64_t fired_gen;	/* the write the watchdog interrupted */
+	int fired_why;
+	int quit;
+};
+
+static void *hp_watchdog(void *arg)
+{
+	struct hp_watch *wd = arg;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	while (!__atomic_load_n(&wd->quit, __ATOMIC_ACQUIRE)) {
+		uint64_t g = __atomic_load_n(&wd->gen, __ATOMIC_ACQUIRE);
+		uint64_t d = __atomic_load_n(&wd->deadline, __ATOMIC_ACQUIRE);
+
+		if (d && (mmt_now_ns() >= d || !mmt_running(wd->w))) {
+			__atomic_store_n(&wd->fired_why,
+					 mmt_now_ns() >= d ? HP_WHY_TIMEOUT : HP_WHY_STOP,
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&wd->fired_gen, g, __ATOMIC_RELEASE);
+			syscall(SYS_tgkill, getpid(), wd->tid, SIGALRM);
+		}
+		usleep(20 * 1000);
+	}
+	return NULL;
+}
+
+/* 0, -ETIME (timed out), -ECANCELED (the run is stopping) or -errno. */
+static int hp_write_watched(struct hp_watch *wd, const char *path, const char *value,
+			    unsigned int timeout_ms)
+{
+	size_t len = strlen(value);
+	uint64_t gen;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	gen = __atomic_add_fetch(&wd->gen, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&wd->deadline, mmt_now_ns() + (uint64_t)timeout_ms * 1000000ull,
+			 __ATOMIC_RELEASE);
+	for (;;) {
+		n = write(fd, value, len);
+		ret = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+		if (ret != -EINTR)
+			break;
+		if (__atomic_load_n(&wd->fired_gen, __ATOMIC_ACQUIRE) == gen) {
+			ret = __atomic_load_n(&wd->fired_why, __ATOMIC_RELAXED) == HP_WHY_STOP ?
+			      -ECANCELED : -ETIME;
+			break;
+		}
+		/* a signal meant for an earlier write: try again */
+	}
+	__atomic_store_n(&wd->deadline, 0, __ATOMIC_RELEASE);
+	close(fd);
+	return ret;
+}
+
+/* Offline block k; *done tells whether it went offline.  MMT_PASS or MMT_FAIL. */
+static int hp_cycle_offline(struct mmt_worker *w, struct hp_watch *wd, int k, bool *done)
+{
+	struct hp_priv *p = w->priv;
+	struct hp_block *b = &p->blk[k];
+	char path[128];
+	uint64_t t;
+	int r;
+
+	*done = false;
+	hp_block_path(path, sizeof(path), b->nr, "state");
+	hp_blk_begin(b);
+	t = mmt_now_ns();
+	r = hp_write_watched(wd, path, "offline", (unsigned int)p->timeout_ms);
+	t = mmt_now_ns() - t;
+	if (r == -ECANCELED) {
+		hp_blk_end(b, hp_block_is(b->nr, "offline"));
+		*done = hp_block_is(b->nr, "offline");
+		return MMT_PASS;	/* the run is stopping: not a refusal */
+	}
+	if (r) {
+		hp_blk_end(b, false);
+		mmt_add(w, hp_errno_metric(-r), 1);
+		if (r == -ETIME) {
+			__atomic_store_n(&b->dropped, 1, __ATOMIC_RELAXED);
+			mmt_add(w, M_BLOCKS_DROPPED, 1);
+		}
+		if (!hp_block_is(b->nr, "online") && hp_block_is(b->nr, "offline"))
+			return mmt_fail(w, "memory block %d: offline failed (%s) yet the block reads offline",
+					b->nr, strerror(-r));
+		return MMT_PASS;
+	}
+	if (!hp_block_is(b->nr, "offline")) {
+		hp_blk_end(b, false);
+		return mmt_fail(w, "memory block %d: the write of 'offline' succeeded but the state file does not read offline",
+				b->nr);
+	}
+	hp_blk_end(b, true);
+	mmt_latency(w, M_OFF_LAT, t);
+	switch (__atomic_load_n(&p->cur_phase, __ATOMIC_RELAXED)) {
+	case HP_ON + 1:
+		mmt_latency(w, M_OFF_LAT_ON, t);
+		break;
+	case HP_OFF + 1:
+		mmt_latency(w, M_OFF_LAT_OFF, t);
+		break;
+	}
+	*done = true;
+	return MMT_PASS;
+}
+
+static int hp_cycle_online(struct mmt_worker *w, struct hp_priv *p, int k)
+{
+	struct hp_block *b = &p->blk[k];
+	char zone[16];
+	uint64_t lat = 0;
+	int r;
+
+	hp_blk_begin(b);
+	r = hp_online_retry(b, &lat);
+	if (r) {
+		/* left odd: nobody checks this block any more; the harness onlines it */
+		return mmt_fail(w, "memory block %d went offline but '%s' failed for %llu s: %s (the harness onlines it again after the run)",
+				b->nr, b->online_cmd, HP_ONLINE_RETRY_NS / 1000000000ull,
+				strerror(-r));
+	}
+	hp_blk_end(b, false);
+	mmt_latency(w, M_ON_LAT, lat);
+	mmt_add(w, M_CYCLES, 1);
+	if (!hp_block_zone(b->nr, zone, sizeof(zone)) && strcmp(zone, b->target))
+		mmt_add(w, M_ZONE_CHANGED, 1);
+	return MMT_PASS;
+}
+
+/*
+ * Round-robin, pipelined: block k goes offline while block k-1 is still offline, then k-1
+ * is onlined; so one block is offline most of the time and the memmap readers and memory
+ * users get windows in which a block is offline for sure.
+ */
+static int hp_role_cycler(struct mmt_worker *w)
+{
+	struct hp_priv *p = w->priv;
+	struct hp_watch wd = { .w = w, .tid = (pid_t)syscall(SYS_gettid) };
+	int rr = 0, cur = -1, k, rc = MMT_PASS;
+	struct sigaction old;
+	pthread_t th;
+	bool done;
+
+	if (hp_alarm_install(&old))
+		return mmt_werror(w, "sigaction(SIGALRM): %s", strerror(errno));
+	rc = pthread_create(&th, NULL, hp_watchdog, &wd);
+	if (rc)
+		return mmt_werror(w, "pthread_create (watchdog): %s", strerror(rc));
+	rc = MMT_PASS;
+	while (mmt_running(w)) {
+		k = hp_next_block(p, &rr);
+		if (k < 0 || k == cur) {
+			if (cur >= 0) {
+				rc = hp_cycle_online(w, p, cur);
+				cur = -1;
+				if (rc != MMT_PASS)
+					break;
+			}
+			if (k < 0) {
+				mmt_sleep(w, 100 * 1000000ull);
+				continue;
+			}
+		}
+		rc = hp_cycle_offline(w, &wd, k, &done);
+		if (rc != MMT_PASS)
+			break;
+		if (cur >= 0) {
+			rc = hp_cycle_online(w, p, cur);
+			if (rc != MMT_PASS) {
+				cur = done ? k : -1;
+				break;
+			}
+		}
+		cur = done ? k : -1;
+	}
+	if (cur >= 0) {
+		int r = hp_cycle_online(w, p, cur);
+
+		if (rc == MMT_PASS)
+			rc = r;
+	}
+	__atomic_store_n(&wd.quit, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------- pool churn */
+
+struct hp_churn {
+	struct hp_priv *p;
+	int fd;			/* hugetlbfs memfd */
+	int pm_fd;		/* /proc/self/pagemap */
+	char *map;
+	uint64_t held;		/* pages in the file and mapped */
+	uint32_t gen;
+	uint64_t pfn[HP_MAX_HOLD];
+	uint64_t rnd;
+	struct hp_phase *ph;	/* NULL: not measuring */
+	int kfd;		/* long-held pages: memfd, mapping, count, pfns */
+	char *kmap;
+	uint64_t kept;
+	uint64_t floor;		/* the pool never shrinks below base + kept */
+	uint64_t kpfn[512];
+};
+
+static void hp_churn_account(struct mmt_worker *w, struct hp_churn *c, bool alloc,
+			     uint64_t pages, uint64_t ns, long long mm0, long long mm1)
+{
+	mmt_add(w, alloc ? M_HUGE_ALLOC : M_HUGE_FREE, pages);
+	if (!c->ph || !pages)
+		return;
+	if (alloc) {
+		c->ph->alloc_pages += pages;
+		c->ph->alloc_ns += ns;
+		if (mm0 >= 0 && mm1 >= 0) {
+			c->ph->memmap_freed += mm0 - mm1;
+			c->ph->memmap_hpages += pages;
+		}
+	} else {
+		c->ph->free_pages += pages;
+		c->ph->free_ns += ns;
+	}
+}
+
+/* Verify one stamped hugetlb page (three words); count it if it moved. */
+static int hp_huge_check(struct mmt_worker *w, struct hp_churn *c, const char *what,
+			 char *base, uint64_t i, uint64_t salt, uint32_t gen, uint64_t *pfn_was)
+{
+	static const uint32_t words[3] = { 0, HP_HPAGE / 16, HP_HPAGE / 8 - 1 };
+	uint64_t *pg = (uint64_t *)(base + i * HP_HPAGE);
+	uint64_t pfn = hp_pfn_of(c->pm_fd, pg);
+	int j;
+
+	if (pfn && *pfn_was && pfn != *pfn_was)
+		mmt_add(w, M_HUGE_MIGRATED, 1);
+	for (j = 0; j < 3; j++) {
+		uint64_t want = hp_stamp(salt, i, gen, words[j]);
+
+		if (pg[words[j]] == want)
+			continue;
+		return mmt_fail(w, "%s hugetlb page %" PRIu64 " (file offset %#" PRIx64 ", pfn %#" PRIx64 ", was %#" PRIx64 ") word %u: expected %#" PRIx64 ", found %#" PRIx64 "%s",
+				what, i, i * HP_HPAGE, pfn, *pfn_was, words[j], want, pg[words[j]],
+				pg[words[j]] ? "" : " (zero: data lost)");
+	}
+	if (pfn)
+		*pfn_was = pfn;
+	return MMT_PASS;
+}
+
+static void hp_huge_stamp(char *base, uint64_t i, uint64_t salt, uint32_t gen)
+{
+	uint64_t *pg = (uint64_t *)(base + i * HP_HPAGE);
+
+	pg[0] = hp_stamp(salt, i, gen, 0);
+	pg[HP_HPAGE / 16] = hp_stamp(salt, i, gen, HP_HPAGE / 16);
+	pg[HP_HPAGE / 8 - 1] = hp_stamp(salt, i, gen, HP_HPAGE / 8 - 1);
+}
+
+static uint64_t hp_nr_total(void)
+{
+	return hp_read_u64(HP_NR_HUGE) + hp_read_u64(HP_SURP_HUGE);
+}
+
+/* Verify the held pages' stamps, unmap and truncate: frees surplus pages to the buddy. */
+static int hp_churn_release(struct mmt_worker *w, struct hp_churn *c)
+{
+	struct hp_priv *p = c->p;
+	uint64_t i, t, tot0, tot1;
+	int ret = MMT_PASS;
+
+	for (i = 0; i < c->held && ret == MMT_PASS; i++)
+		ret = hp_huge_check(w, c, "held", c->map, i, p->salt ^ 0xa11ceull, c->gen,
+				    &c->pfn[i]);
+	if (c->map) {
+		munmap(c->map, c->held * HP_HPAGE);
+		c->map = NULL;
+	}
+	tot0 = hp_nr_total();
+	t = mmt_now_ns();
+	if (ftruncate(c->fd, 0) && ret == MMT_PASS)
+		ret = mmt_werror(w, "ftruncate of the hugetlbfs file: %s", strerror(errno));
+	t = mmt_now_ns() - t;
+	tot1 = hp_nr_total();
+	if (c->held && tot0 > tot1)
+		hp_churn_account(w, c, false, tot0 - tot1, t, -1, -1);
+	c->held = 0;
+	return ret;
+}
+
+/* Resize the persistent pool to target, accounting what was allocated or freed. */
+static int hp_churn_resize(struct mmt_worker *w, struct hp_churn *c, uint64_t target)
+{
+	uint64_t tot0, tot1, t;
+	long long mm0, mm1;
+	int r;
+
+	tot0 = hp_nr_total();
+	mm0 = c->p->memmap_stat ? hp_memmap_pages() : -1;
+	t = mmt_now_ns();
+	r = hp_write_u64_bounded(HP_NR_HUGE, target, HP_POOL_TIMEOUT_MS);
+	t = mmt_now_ns() - t;
+	mm1 = c->p->memmap_stat ? hp_memmap_pages() : -1;
+	tot1 = hp_nr_total();
+	if (r && r != -ETIME && r != -ENOMEM)
+		return mmt_werror(w, "write %" PRIu64 " to %s: %s", target, HP_NR_HUGE,
+				  strerror(-r));
+	if (tot1 > tot0)
+		hp_churn_account(w, c, true, tot1 - tot0, t, mm0, mm1);
+	else if (tot0 > tot1)
+		hp_churn_account(w, c, false, tot0 - tot1, t, -1, -1);
+	return MMT_PASS;
+}
+
+/*
+ * Fill the file with `want` pages (free pool pages first, then surplus pages from the buddy
+ * allocator), map them and stamp them; they stay held until the next release.
+ */
+static int hp_churn_hold(struct mmt_worker *w, struct hp_churn *c, uint64_t want)
+{
+	struct hp_priv *p = c->p;
+	uint64_t s0, s1, t, i;
+	long long mm0, mm1;
+	struct stat st;
+	int r = 0;
+
+	if (!want)
+		return MMT_PASS;
+	if (want > HP_MAX_HOLD)
+		want = HP_MAX_HOLD;
+	s0 = hp_read_u64(HP_SURP_HUGE);
+	mm0 = p->memmap_stat ? hp_memmap_pages() : -1;
+	t = mmt_now_ns();
+	if (fallocate(c->fd, 0, 0, (off_t)(want * HP_HPAGE)))
+		r = -errno;
+	t = mmt_now_ns() - t;
+	mm1 = p->memmap_stat ? hp_memmap_pages() : -1;
+	s1 = hp_read_u64(HP_SURP_HUGE);
+	if (s1 > s0)
+		hp_churn_account(w, c, true, s1 - s0, t, mm0, mm1);
+	if (r && r != -ENOSPC && r != -ENOMEM && r != -EINTR)
+		return mmt_werror(w, "fallocate of %" PRIu64 " hugetlb pages: %s", want,
+				  strerror(-r));
+	if (fstat(c->fd, &st))
+		return mmt_werror(w, "fstat of the hugetlbfs file: %s", strerror(errno));
+	c->held = (uint64_t)st.st_blocks * 512 / HP_HPAGE;
+	if (c->held > want)
+		c->held = want;
+	if (!c->held)
+		return MMT_PASS;
+	/* a failed fallocate leaves i_size short of the pages it added */
+	if (ftruncate(c->fd, (off_t)(c->held * HP_HPAGE)))
+		return mmt_werror(w, "ftruncate of the hugetlbfs file: %s", strerror(errno));
+	c->map = mmap(NULL, c->held * HP_HPAGE, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_NORESERVE, c->fd, 0);
+	if (c->map == MAP_FAILED) {
+		c->map = NULL;
+		return mmt_werror(w, "mmap of %" PRIu64 " held hugetlb pages: %s", c->held,
+				  strerror(errno));
+	}
+	c->gen++;
+	for (i = 0; i < c->held; i++) {
+		hp_huge_stamp(c->map, i, p->salt ^ 0xa11ceull, c->gen);
+		c->pfn[i] = hp_pfn_of(c->pm_fd, c->map + i * HP_HPAGE);
+	}
+	return MMT_PASS;
+}
+
+/*
+ * Pages kept mapped and stamped for the whole run: in-use hugetlb pages that offlining has
+ * to migrate (allocating a new page, with HVO remapping its memmap, and freeing the old).
+ */
+static int hp_churn_keep_init(struct mmt_worker *w, struct hp_churn *c)
+{
+	struct hp_priv *p = c->p;
+	struct stat st;
+	uint64_t i;
+	int rc;
+
+	c->floor = p->base_pool;
+	if (!p->held_pages)
+		return MMT_PASS;
+	c->kfd = memfd_create("mmt-hotplug-held", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
+	if (c->kfd < 0)
+		return mmt_werror(w, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
+	rc = hp_churn_resize(w, c, p->base_pool + (uint64_t)p->held_pages);
+	if (rc != MMT_PASS)
+		return rc;
+	if (fallocate(c->kfd, 0, 0, (off_t)((uint64_t)p->held_pages * HP_HPAGE)) &&
+	    errno != ENOSPC && errno != ENOMEM)
+		return mmt_werror(w, "fallocate of %d held hugetlb pages: %s", p->held_pages,
+				  strerror(errno));
+	if (fstat(c->kfd, &st))
+		return mmt_werror(w, "fstat of the hugetlbfs file: %s", strerror(errno));
+	c->kept = (uint64_t)st.st_blocks * 512 / HP_HPAGE;
+	if (c->kept > (uint64_t)p->held_pages)
+		c->kept = (uint64_t)p->held_pages;
+	if (!c->kept)
+		return MMT_PASS;
+	if (ftruncate(c->kfd, (off_t)(c->kept * HP_HPAGE)))
+		return mmt_werror(w, "ftruncate of the hugetlbfs file: %s", strerror(errno));
+	c->kmap = mmap(NULL, c->kept * HP_HPAGE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_NORESERVE, c->kfd, 0);
+	if (c->kmap == MAP_FAILED) {
+		c->kmap = NULL;
+		c->kept = 0;
+		return mmt_werror(w, "mmap of the held hugetlb pages: %s", strerror(errno));
+	}
+	for (i = 0; i < c->kept; i++) {
+		hp_huge_stamp(c->kmap, i, p->salt ^ 0xbeefull, 1);
+		c->kpfn[i] = hp_pfn_of(c->pm_fd, c->kmap + i * HP_HPAGE);
+	}
+	c->floor = p->base_pool + c->kept;
+	return MMT_PASS;
+}
+
+static int hp_churn_check_kept(struct mmt_worker *w, struct hp_churn *c)
+{
+	uint64_t i;
+	int rc;
+
+	for (i = 0; i < c->kept; i++) {
+		rc = hp_huge_check(w, c, "long-held", c->kmap, i, c->p->salt ^ 0xbeefull, 1,
+				   &c->kpfn[i]);
+		if (rc != MMT_PASS)
+			return rc;
+	}
+	return MMT_PASS;
+}
+
+/* Release everything, shrink to the base pool and set the sysctl for the phase. */
+static int hp_churn_enter_phase(struct mmt_worker *w, struct hp_churn *c, int phase)
+{
+	int rc;
+
+	c->ph = NULL;		/* the switch itself is not measured */
+	rc = hp_churn_release(w, c);
+	if (rc == MMT_PASS)
+		rc = hp_churn_resize(w, c, c->floor);
+	if (rc != MMT_PASS)
+		return rc;
+	if (c->p->hvo) {
+		int r = hp_write_bounded(HP_HVO, phase == HP_ON ? "1" : "0", HP_POOL_TIMEOUT_MS);
+
+		if (r)
+			return mmt_werror(w, "write of %s: %s", HP_HVO, strerror(-r));
+	}
+	__atomic_store_n(&c->p->cur_phase, (uint32_t)phase + 1, __ATOMIC_RELAXED);
+	return MMT_PASS;
+}
+
+static int hp_role_churn(struct mmt_worker *w)
+{
+	struct hp_priv *p = w->priv;
+	struct hp_churn *c;
+	struct sigaction old;
+	uint64_t boundary, it = 0, phase_t0 = 0;
+	int cur = -1, rc = MMT_PASS, want;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return mmt_werror(w, "out of memory");
+	c->p = p;
+	c->rnd = w->seed;
+	c->kfd = -1;
+	if (hp_alarm_install(&old)) {
+		rc = mmt_werror(w, "sigaction(SIGALRM): %s", strerror(errno));
+		goto out_free;
+	}
+	c->fd = memfd_create("mmt-hotplug-churn", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
+	if (c->fd < 0) {
+		rc = mmt_werror(w, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
+		goto out_free;
+	}
+	c->pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (c->pm_fd < 0) {
+		rc = mmt_werror(w, "open /proc/self/pagemap: %s", strerror(errno));
+		goto out_memfd;
+	}
+	rc = hp_churn_keep_init(w, c);
+	if (rc != MMT_PASS)
+		goto out_kept;
+	/*
+	 * Phase statistics are the churn's own (pages per second spent allocating or freeing),
+	 * so they are kept from the start, warm-up included; the switch comes half way through
+	 * the measured time, assuming the runner's default 1 s warm-up (the interface does not
+	 * tell it).
+	 */
+	boundary = mmt_now_ns() + p->warmup_ns +
+		   (p->nr_phases > 1 ? p->duration_ns / 2 : UINT64_MAX / 4);
+
+	while (mmt_running(w) && rc == MMT_PASS) {
+		uint64_t now = mmt_now_ns();
+		int phase = p->phases[now < boundary || p->nr_phases < 2 ? 0 : 1];
+		uint64_t free_now, target;
+
+		if (phase != cur) {
+			if (c->ph)
+				c->ph->wall_ns += now - phase_t0;
+			rc = hp_churn_enter_phase(w, c, phase);
+			if (rc != MMT_PASS)
+				break;
+			cur = phase;
+			c->ph = &p->phase[cur];
+			c->ph->ran = 1;
+			phase_t0 = mmt_now_ns();
+		}
+		rc = hp_churn_check_kept(w, c);
+		if (rc == MMT_PASS)
+			rc = hp_churn_release(w, c);
+		if (rc != MMT_PASS)
+			break;
+		target = c->floor + mmt_rand(&c->rnd) % ((uint64_t)p->pool_pages + 1);
+		rc = hp_churn_resize(w, c, target);
+		if (rc != MMT_PASS)
+			break;
+		/*
+		 * Even rounds take every free pool page plus surplus ones (fresh allocations);
+		 * odd rounds hold half of the free pool, leaving free pages for offlining to
+		 * dissolve.
+		 */
+		free_now = hp_read_u64(HP_FREE_HUGE);
+		if (it++ & 1)
+			want = (int)(free_now / 2);
+		else
+			want = (int)free_now + (p->surplus_pages ?
+				1 + (int)(mmt_rand(&c->rnd) % (uint64_t)p->surplus_pages) : 0);
+		rc = hp_churn_hold(w, c, (uint64_t)want);
+	}
+	if (c->ph)
+		c->ph->wall_ns += mmt_now_ns() - phase_t0;
+	if (rc == MMT_PASS)
+		rc = hp_churn_release(w, c);
+	else
+		hp_churn_release(w, c);
+	if (rc == MMT_PASS)
+		rc = hp_churn_check_kept(w, c);
+out_kept:
+	if (c->kmap)
+		munmap(c->kmap, c->kept * HP_HPAGE);
+	if (c->kfd >= 0)
+		close(c->kfd);
+	close(c->pm_fd);
+out_memfd:
+	close(c->fd);
+out_free:
+	free(c);
+	return rc;
+}
+
+/* ------------------------------------------------------------ memmap reader */
+
+static int hp_check_chunk(struct mmt_worker *w, struct hp_block *b, bool offline,
+			  uint64_t pfn, const uint64_t *fl, const uint64_t *cnt, size_t n)
+{
+	size_t i;
+
+	/*
+	 * An offline pfn has no online page: kpageflags reads KPF_NOPAGE (or 0 on kernels that
+	 * report nothing for such pfns, like 6.18), kpagecount 0.
+	 */
+	for (i = 0; i < n; i++) {
+		bool nopage = fl[i] & (1ull << KPF_NOPAGE);
+
+		if (offline && ((fl[i] && fl[i] != (1ull << KPF_NOPAGE)) || cnt[i]))
+			return mmt_fail(w, "pfn %#" PRIx64 " of memory block %d, offline for the whole read: kpageflags %#" PRIx64 " (expected KPF_NOPAGE or nothing), kpagecount %" PRIu64 " (expected 0)",
+					pfn + i, b->nr, fl[i], cnt[i]);
+		if (!offline && nopage)
+			return mmt_fail(w, "pfn %#" PRIx64 " of memory block %d, online for the whole read: kpageflags says KPF_NOPAGE (no struct page)",
+					pfn + i, b->nr);
+	}
+	mmt_add(w, offline ? M_NOPAGE_CHECKED : M_ONLINE_CHECKED, n);
+	return MMT_PASS;
+}
+
+/*
+ * A hugetlb head must be aligned to its size (2 MiB pages: 512 pfns, 1 GiB: more).  With
+ * HVO the tail part of a huge page's memmap is remapped onto its first memmap page, so the
+ * struct pages of tails 64, 128, ... look like the head ("fake heads"); the kernel must not
+ * report those as heads.  Counted (and published for the record) or a FAIL (fake_heads=fail).
+ */
+static int hp_scan_heads(struct mmt_worker *w, const struct hp_block *b, uint64_t pfn,
+			 const uint64_t *fl, size_t n, uint64_t *huge_pass)
+{
+	const uint64_t head = (1ull << KPF_HUGE) | (1ull << KPF_COMPOUND_HEAD);
+	struct hp_priv *p = w->priv;
+	uint64_t fake = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((fl[i] & head) != head)
+			continue;
+		if (!((pfn + i) & (HP_HPAGE / HP_PAGE - 1))) {
+			if (b)
+				(*huge_pass)++;
+			continue;
+		}
+		if (p->fake_fail)
+			return mmt_fail(w, "/proc/kpageflags reports pfn %#" PRIx64 " (subpage %" PRIu64 " of the 2 MiB page at pfn %#" PRIx64 ") as a hugetlb compound head, flags %#" PRIx64 ": a tail page seen through the vmemmap-optimized memmap (fake head)",
+					pfn + i, (pfn + i) & 511, (pfn + i) & ~(uint64_t)511,
+					fl[i]);
+		if (!fake++ && !w->slot->pub[0]) {
+			w->slot->pub[1] = fl[i];
+			__atomic_store_n(&w->slot->pub[0], pfn + i, __ATOMIC_RELEASE);
+		}
+	}
+	mmt_add(w, M_FAKE_HEADS, fake);
+	return MMT_PASS;
+}
+
+struct hp_reader {
+	int ffd, cfd;		/* /proc/kpageflags, /proc/kpagecount */
+	uint64_t *fl, *cnt;
+	uint64_t huge_pass;	/* aligned hugetlb heads in cycled blocks, this rotation */
+};
+
+/*
+ * Read n pfns of flags and counts from pfn (all within one block) and check them against
+ * the block's state if it is a cycled one.  *got: pfns read (0 past the end of memory).
+ */
+static int hp_memmap_chunk(struct mmt_worker *w, struct hp_reader *r, uint64_t pfn,
+			   uint64_t n, bool sweep, size_t *got)
+{
+	struct hp_priv *p = w->priv;
+	struct hp_block *b = hp_kept(p, pfn);
+	uint64_t s = 0, dummy = 0;
+	ssize_t rf, rcn;
+	bool off = false;
+	int rc;
+
+	if (b) {
+		s = hp_blk_read_begin(b);
+		off = __atomic_load_n(&b->offline, __ATOMIC_RELAXED);
+	}
+	rf = pread(r->ffd, r->fl, n * sizeof(*r->fl), (off_t)(pfn * sizeof(*r->fl)));
+	rcn = pread(r->cfd, r->cnt, n * sizeof(*r->cnt), (off_t)(pfn * sizeof(*r->cnt)));
+	if (rf < 0 || rcn < 0)
+		return mmt_werror(w, "read of /proc/kpage%s at pfn %#" PRIx64 ": %s",
+				  rf < 0 ? "flags" : "count", pfn, strerror(errno));
+	*got = (size_t)(rf < rcn ? rf : rcn) / sizeof(*r->fl);
+	if (b && *got && hp_blk_read_stable(b, s)) {
+		rc = hp_check_chunk(w, b, off, pfn, r->fl, r->cnt, *got);
+		if (rc != MMT_PASS)
+			return rc;
+	}
+	rc = hp_scan_heads(w, b, pfn, r->fl, *got, sweep ? &dummy : &r->huge_pass);
+	if (rc != MMT_PASS)
+		return rc;
+	mmt_add(w, M_MEMMAP_PFNS, *got);
+	return MMT_PASS;
+}
+
+/*
+ * Alternate between a sweep over the whole pfn range and a walk over the cycled blocks only,
+ * so that the blocks going offline and online are read far more often than once a pass.
+ */
+static int hp_role_memmap(struct mmt_worker *w)
+{
+	struct hp_priv *p = w->priv;
+	struct hp_reader r = { .ffd = -1, .cfd = -1 };
+	uint64_t pfn = 0, focus = 0, huge_max = 0;
+	bool sweep = true;
+	int rc = MMT_PASS;
+
+	r.fl = malloc(p->chunk * sizeof(*r.fl));
+	r.cnt = malloc(p->chunk * sizeof(*r.cnt));
+	if (!r.fl || !r.cnt) {
+		rc = mmt_werror(w, "out of memory");
+		goto out_free;
+	}
+	r.ffd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (r.ffd < 0) {
+		rc = mmt_role_skip(w, "memmap reader: /proc/kpageflags: %s", strerror(errno));
+		goto out_free;
+	}
+	r.cfd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
+	if (r.cfd < 0) {
+		rc = mmt_role_skip(w, "memmap reader: /proc/kpagecount: %s", strerror(errno));
+		goto out_flags;
+	}
+	while (mmt_running(w) && rc == MMT_PASS) {
+		uint64_t at, n = p->chunk, in_block;
+		size_t got = 0;
+
+		if (sweep) {
+			at = pfn;
+		} else {
+			uint64_t k = (focus / p->ppb) % (uint64_t)p->nr_blocks;
+
+			at = (uint64_t)p->blk[k].nr * p->ppb + focus % p->ppb;
+		}
+		in_block = p->ppb - at % p->ppb;
+		if (n > in_block)
+			n = in_block;
+		if (sweep && n > p->max_pfn - at)
+			n = p->max_pfn - at;
+		rc = hp_memmap_chunk(w, &r, at, n, sweep, &got);
+		if (!sweep) {
+			focus = (focus + n) % (p->ppb * (uint64_t)p->nr_blocks);
+			if (!focus) {	/* one rotation over the cycled blocks */
+				if (r.huge_pass > huge_max) {
+					huge_max = r.huge_pass;
+					mmt_gauge_w(w, M_HUGE_IN_CYCLED, (double)huge_max);
+				}
+				r.huge_pass = 0;
+			}
+		} else {
+			pfn += n;
+			if (!got || pfn >= p->max_pfn)
+				pfn = 0;
+		}
+		sweep = !sweep;
+	}
+	mmt_gauge_w(w, M_HUGE_IN_CYCLED, (double)(r.huge_pass > huge_max ? r.huge_pass : huge_max));
+	close(r.cfd);
+out_flags:
+	close(r.ffd);
+out_free:
+	free(r.fl);
+	free(r.cnt);
+	return rc;
+}
+
+/* ------------------------------------------------------------ ptdump reader */
+
+static int hp_role_ptdump(struct mmt_worker *w)
+{
+	struct hp_priv *p = w->priv;
+	static const char *const files[] = { "kernel", "current_kernel", "current_user" };
+	char path[320], *buf;
+	unsigned int f = 0, missing = 0;
+	int rc = MMT_PASS;
+
+	if (!p->ptdump_dir[0])
+		return mmt_role_skip(w, "%s", p->ptdump_why);
+	buf = malloc(1 << 16);
+	if (!buf)
+		return mmt_werror(w, "out of memory");
+	while (mmt_running(w)) {
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", p->ptdump_dir, files[f++ % 3]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT && ++missing < 3)
+				continue;
+			rc = errno == ENOENT ?
+				mmt_role_skip(w, "ptdump reader: no readable file in %s",
+					      p->ptdump_dir) :
+				mmt_werror(w, "open %s: %s", path, strerror(errno));
+			break;
+		}
+		missing = 0;
+		while (mmt_running(w) && (n = read(fd, buf, 1 << 16)) > 0)
+			;
+		close(fd);
+		mmt_add(w, M_PTDUMP, 1);
+	}
+	free(buf);
+	return rc;
+}
+
+/* ------------------------------------------------------------- memory user */
+
+struct hp_user {
+	struct hp_priv *p;
+	uint8_t *mem;
+	uint64_t pages;
+	uint16_t *gen;
+	uint64_t *pfn;		/* pfn at the last scan, 0 unknown */
+	uint8_t *was_cycled;	/* the page was seen in a cycled block */
+	uint64_t *pm;		/* pagemap scan buffer */
+	int pm_fd;
+	uint64_t salt;
+};
+
+static void hp_user_fill(struct hp_user *u, uint64_t pg)
+{
+	uint64_t *v = (uint64_t *)(u->mem + pg * HP_PAGE);
+	uint32_t i;
+
+	for (i = 0; i < HP_PAGE / 8; i++)
+		v[i] = hp_stamp(u->salt, pg, u->gen[pg], i);
+}
+
+static int hp_user_check(struct mmt_worker *w, struct hp_user *u, uint64_t pg, bool zero)
+{
+	const uint64_t *v = (const uint64_t *)(u->mem + pg * HP_PAGE);
+	uint32_t i;
+
+	for (i = 0; i < HP_PAGE / 8; i++) {
+		uint64_t want = zero ? 0 : hp_stamp(u->salt, pg, u->gen[pg], i);
+		uint64_t pfn = u->pfn[pg];
+		const char *what;
+
+		if (v[i] == want)
+			continue;
+		if (zero)
+			what = "garbage after MADV_DONTNEED (expected a zero page)";
+		else if (!v[i])
+			what = "zero (data lost)";
+		else if (v[i] == hp_stamp(u->salt, pg, (uint16_t)(u->gen[pg] - 1), i))
+			what = "the previous generation (a stale copy)";
+		else
+			what = "garbage";
+		return mmt_fail(w, "memory user %d: page %" PRIu64 " (va %p, last pfn %#" PRIx64 " in block %" PRIu64 "%s) word %u: expected %#" PRIx64 " (generation %u), found %#" PRIx64 ": %s",
+				w->index, pg, (void *)v, pfn, pfn / u->p->ppb,
+				u->was_cycled[pg] ? ", had been in a cycled block" : "", i, want,
+				u->gen[pg], v[i], what);
+	}
+	return MMT_PASS;
+}
+
+/*
+ * Read the whole region's pagemap: count pages that moved, and FAIL if a page sits at a pfn
+ * of a block that was offline for the whole read.
+ */
+static int hp_user_scan(struct mmt_worker *w, struct hp_user *u)
+{
+	struct hp_priv *p = u->p;
+	uint64_t seq[HP_MAX_KEEP], off = 0, pg, moved = 0, moved_off = 0;
+	size_t want = u->pages * sizeof(uint64_t);
+	ssize_t n;
+	int k;
+
+	for (k = 0; k < p->nr_blocks; k++) {
+		seq[k] = hp_blk_read_begin(&p->blk[k]);
+		if (__atomic_load_n(&p->blk[k].offline, __ATOMIC_RELAXED))
+			off |= 1ull << k;
+	}
+	n = pread(u->pm_fd, u->pm, want, (off_t)((uintptr_t)u->mem / HP_PAGE * 8));
+	if (n != (ssize_t)want)
+		return mmt_werror(w, "read of /proc/self/pagemap: %s",
+				  n < 0 ? strerror(errno) : "short read");
+	for (k = 0; k < p->nr_blocks; k++) {
+		if (!hp_blk_read_stable(&p->blk[k], seq[k]))
+			off &= ~(1ull << k);
+	}
+	for (pg = 0; pg < u->pages; pg++) {
+		uint64_t e = u->pm[pg], pfn = e & PM_PFN_MASK;
+		struct hp_block *b;
+
+		if (!(e & PM_PRESENT) || !pfn)
+			continue;
+		b = hp_kept(p, pfn);
+		if (b && (off & (1ull << (b - p->blk))))
+			return mmt_fail(w, "memory user %d: pagemap maps page %" PRIu64 " (va %p) at pfn %#" PRIx64 " in memory block %d, which was offline for the whole read",
+					w->index, pg, (void *)(u->mem + pg * HP_PAGE), pfn,
+					b->nr);
+		if (u->pfn[pg] && u->pfn[pg] != pfn) {
+			moved++;
+			if (hp_kept(p, u->pfn[pg]))
+				moved_off++;
+		}
+		if (b)
+			u->was_cycled[pg] = 1;
+		u->pfn[pg] = pfn;
+	}
+	mmt_add(w, M_USER_MOVED, moved);
+	mmt_add(w, M_USER_MOVED_OFF, moved_off);
+	return MMT_PASS;
+}
+
+static int hp_user_step(struct mmt_worker *w, struct hp_user *u, uint64_t chunk, uint64_t *rnd)
+{
+	uint64_t first = chunk * HP_CHUNK_PAGES, pg;
+	bool refault = mmt_rand(rnd) % 16 == 0;
+	int rc;
+
+	for (pg = first; pg < first + HP_CHUNK_PAGES; pg++) {
+		rc = hp_user_check(w, u, pg, false);
+		if (rc != MMT_PASS)
+			return rc;
+	}
+	mmt_add(w, M_USER_VERIFY, HP_CHUNK_PAGES);
+	if (refault) {
+		/* give the pages back and fault new ones: they may land in an onlined block */
+		if (madvise(u->mem + first * HP_PAGE, HP_CHUNK_PAGES * HP_PAGE, MADV_DONTNEED))
+			return mmt_werror(w, "madvise(MADV_DONTNEED): %s", strerror(errno));
+		for (pg = first; pg < first + HP_CHUNK_PAGES; pg++) {
+			rc = hp_user_check(w, u, pg, true);
+			if (rc != MMT_PASS)
+				return rc;
+			u->pfn[pg] = 0;
+			u->gen[pg]++;
+			hp_user_fill(u, pg);
+		}
+		return MMT_PASS;
+	}
+	for (pg = first; pg < first + HP_CHUNK_PAGES; pg++) {
+		if (mmt_rand(rnd) % 8)
+			continue;
+		u->gen[pg]++;
+		hp_user_fill(u, pg);
+	}
+	return MMT_PASS;
+}
+
+static int hp_role_user(struct mmt_worker *w)
+{
+	struct hp_priv *p = w->priv;
+	uint64_t rnd = w->seed, chunk = 0, nchunks, pg, next_scan;
+	struct hp_user u = { .p = p, .pm_fd = -1 };
+	int rc = MMT_PASS;
+
+	u.pages = p->user_size / HP_PAGE;
+	u.salt = p->salt ^ ((uint64_t)(w->index + 1) << 32);
+	nchunks = u.pages / HP_CHUNK_PAGES;
+	u.gen = calloc(u.pages, sizeof(*u.gen));
+	u.pfn = calloc(u.pages, sizeof(*u.pfn));
+	u.pm = calloc(u.pages, sizeof(*u.pm));
+	u.was_cycled = calloc(u.pages, 1);
+	if (!u.gen || !u.pfn || !u.pm || !u.was_cycled) {
+		rc = mmt_werror(w, "out of memory for %" PRIu64 " pages of bookkeeping", u.pages);
+		goto out_free;
+	}
+	u.pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (u.pm_fd < 0) {
+		rc = mmt_werror(w, "open /proc/self/pagemap: %s", strerror(errno));
+		goto out_free;
+	}
+	u.mem = mmap(NULL, p->user_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	if (u.mem == MAP_FAILED) {
+		rc = mmt_werror(w, "mmap of %" PRIu64 " bytes: %s", p->user_size, strerror(errno));
+		goto out_pm;
+	}
+	madvise(u.mem, p->user_size, MADV_NOHUGEPAGE);	/* 4 KiB pages migrate one by one */
+	for (pg = 0; pg < u.pages && mmt_running(w); pg++)
+		hp_user_fill(&u, pg);
+	w->slot->pub[0] = (uint64_t)(uintptr_t)u.mem;
+	w->slot->pub[1] = p->user_size;
+	__atomic_store_n(&w->slot->pub[2], 1, __ATOMIC_RELEASE);
+	next_scan = mmt_now_ns();
+	while (mmt_running(w) && rc == MMT_PASS) {
+		if (mmt_now_ns() >= next_scan) {
+			rc = hp_user_scan(w, &u);
+			next_scan = mmt_now_ns() + HP_SCAN_NS;
+			if (rc != MMT_PASS)
+				break;
+		}
+		rc = hp_user_step(w, &u, chunk, &rnd);
+		chunk = (chunk + 1) % nchunks;
+	}
+	/* a last full sweep: everything offlining migrated must still hold its stamp */
+	for (pg = 0; rc == MMT_PASS && pg < u.pages; pg++)
+		rc = hp_user_check(w, &u, pg, false);
+	munmap(u.mem, p->user_size);
+out_pm:
+	close(u.pm_fd);
+out_free:
+	free(u.gen);
+	free(u.pfn);
+	free(u.pm);
+	free(u.was_cycled);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ rogue */
+
+/* --inject corrupt: write garbage words into the memory users' pages via /proc/PID/mem. */
+static int hp_role_rogue(struct mmt_worker *w)
+{
+	struct mmt_slot *users;
+	uint64_t rnd = w->seed;
+	int nr = 0, i;
+
+	users = mmt_role_slots(w->ctx, "memory_user", &nr);
+	if (!users || !nr)
+		return mmt_role_skip(w, "rogue: no memory users to corrupt");
+	mmt_sleep(w, 500 * 1000000ull);
+	while (mmt_running(w)) {
+		struct mmt_slot *s;
+		char path[64];
+		uint64_t off, v;
+		int fd;
+
+		i = (int)(mmt_rand(&rnd) % (uint64_t)nr);
+		s = &users[i];
+		if (!__atomic_load_n(&s->pub[2], __ATOMIC_ACQUIRE)) {
+			mmt_sleep(w, 50 * 1000000ull);
+			continue;
+		}
+		off = (mmt_rand(&rnd) % (s->pub[1] / 8)) * 8;
+		v = 0xbadc0ffee0ddf00dull ^ mmt_rand(&rnd);
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)s->pid);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return mmt_werror(w, "rogue: open %s: %s", path, strerror(errno));
+		if (pwrite(fd, &v, sizeof(v), (off_t)(s->pub[0] + off)) == (ssize_t)sizeof(v))
+			mmt_add(w, M_INJECTED, 1);
+		close(fd);
+		mmt_sleep(w, 200 * 1000000ull);
+	}
+	return MMT_PASS;
+}
+
+/* ------------------------------------------------------------------ verify */
+
+static uint64_t hp_role_sum(struct mmt_ctx *ctx, const char *role, unsigned int m)
+{
+	struct mmt_slot *s;
+	uint64_t sum = 0;
+	int nr = 0, i;
+
+	s = mmt_role_slots(ctx, role, &nr);
+	for (i = 0; s && i < nr; i++)
+		sum += __atomic_load_n(&s[i].ctr[m], __ATOMIC_RELAXED);
+	return sum;
+}
+
+static void hp_report_phase(struct mmt_ctx *ctx, struct hp_priv *p, int ph)
+{
+	const struct hp_phase *f = &p->phase[ph];
+	const char *name = ph == HP_ON ? "on" : "off";
+	double a = f->alloc_ns ? (double)f->alloc_pages / ((double)f->alloc_ns / 1e9) : 0;
+	double fr = f->free_ns ? (double)f->free_pages / ((double)f->free_ns / 1e9) : 0;
+
+	if (!f->ran)
+		return;
+	if (f->alloc_ns)
+		mmt_gauge(ctx, ph == HP_ON ? M_HUGE_ALLOC_ON : M_HUGE_ALLOC_OFF, a);
+	if (f->free_ns)
+		mmt_gauge(ctx, ph == HP_ON ? M_HUGE_FREE_ON : M_HUGE_FREE_OFF, fr);
+	if (f->memmap_hpages)
+		mmt_gauge(ctx, ph == HP_ON ? M_VMEMMAP_ON : M_VMEMMAP_OFF,
+			  (double)f->memmap_freed / (double)f->memmap_hpages);
+	mmt_note(ctx, "HVO %s phase: %.1f s; %" PRIu64 " hugetlb pages allocated in %.1f ms (%.0f pages/s), %" PRIu64 " freed in %.1f ms (%.0f pages/s); memmap pages freed per page allocated: %.2f",
+		 name, (double)f->wall_ns / 1e9, f->alloc_pages, (double)f->alloc_ns / 1e6, a,
+		 f->free_pages, (double)f->free_ns / 1e6, fr,
+		 f->memmap_hpages ? (double)f->memmap_freed / (double)f->memmap_hpages : 0.0);
+}
+
+static int hp_verify(struct mmt_ctx *ctx)
+{
+	struct hp_priv *p = mmt_priv(ctx);
+	uint64_t cycles = hp_role_sum(ctx, "cycler", M_CYCLES);
+	uint64_t off_chk = hp_role_sum(ctx, "memmap_reader", M_NOPAGE_CHECKED);
+	uint64_t on_chk = hp_role_sum(ctx, "memmap_reader", M_ONLINE_CHECKED);
+	uint64_t moved = hp_role_sum(ctx, "memory_user", M_USER_MOVED);
+	uint64_t moved_off = hp_role_sum(ctx, "memory_user", M_USER_MOVED_OFF);
+	uint64_t hmoved = hp_role_sum(ctx, "pool_churn", M_HUGE_MIGRATED);
+	uint64_t fake = hp_role_sum(ctx, "memmap_reader", M_FAKE_HEADS);
+	struct mmt_slot *rs;
+	char dropped[256] = "";
+	int k, i, nr = 0;
+
+	for (k = 0; k < p->nr_blocks; k++) {
+		if (p->blk[k].dropped)
+			snprintf(dropped + strlen(dropped), sizeof(dropped) - strlen(dropped),
+				 " %d", p->blk[k].nr);
+	}
+	for (i = 0; i < p->nr_phases; i++)
+		hp_report_phase(ctx, p, p->phases[i]);
+	if (dropped[0])
+		mmt_note(ctx, "blocks dropped after an offline timeout of %d ms:%s",
+			 p->timeout_ms, dropped);
+	mmt_note(ctx, "proved: %" PRIu64 " offline+online cycles over %d blocks; %" PRIu64 " memory-user pages found moved (%" PRIu64 " out of a cycled block) and %" PRIu64 " held hugetlb pages moved, all verified intact",
+		 cycles, p->nr_blocks, moved, moved_off, hmoved);
+	mmt_note(ctx, "proved: memmap readers saw %" PRIu64 " pfns of blocks offline for the whole read, all without page flags (KPF_NOPAGE or 0) and count 0, and %" PRIu64 " pfns of onlined blocks, none KPF_NOPAGE",
+		 off_chk, on_chk);
+	rs = mmt_role_slots(ctx, "memmap_reader", &nr);
+	if (fake && rs && nr)
+		mmt_note(ctx, "kernel: /proc/kpageflags reported %" PRIu64 " pfns as hugetlb compound heads that are not 2 MiB aligned, e.g. pfn %#" PRIx64 " (subpage %" PRIu64 ", flags %#" PRIx64 "): tail pages of vmemmap-optimized hugetlb pages read through the remapped memmap (fake heads); -p fake_heads=fail makes this a failure",
+			 fake, rs[0].pub[0], rs[0].pub[0] & 511, rs[0].pub[1]);
+	if (!cycles)
+		return mmt_error(ctx, "no block completed an offline+online cycle during the run (%d blocks went offline in the probe; see the offline_fail_* totals)",
+				 p->nr_blocks);
+	return MMT_PASS;
+}
+
+/* ---------------------------------------------------------------- teardown */
+
+/*
+ * Put every kept block back into the zone it was in: online it if it was left offline, and
+ * offline + online it in its old zone if the cycler moved it to ZONE_MOVABLE.  The harness
+ * onlines blocks left offline but does not move zones, so this is the place for it.
+ */
+static void hp_teardown(struct mmt_ctx *ctx)
+{
+	struct hp_priv *p = mmt_priv(ctx);
+	char zone[16], path[128], left[256] = "";
+	int k, rezoned = 0, r = 0;
+	struct sigaction old;
+	uint64_t deadline;
+
+	if (!p->nr_blocks)
+		return;
+	/* fewer free hugetlb pages for offlining to dissolve; restore sets it again anyway */
+	if (p->hugetlb_saved)
+		hp_write_u64_bounded(HP_NR_HUGE, p->base_pool, HP_POOL_TIMEOUT_MS);
+	if (hp_alarm_install(&old))
+		return;
+	for (k = 0; k < p->nr_blocks; k++) {
+		struct hp_block home = p->blk[k];
+
+		snprintf(home.online_cmd, sizeof(home.online_cmd), "%s", home.home_cmd);
+		snprintf(home.target, sizeof(home.target), "%s", home.zone);
+		if (hp_block_is(home.nr, "offline"))
+			hp_online_retry(&home, NULL);
+		if (hp_block_zone(home.nr, zone, sizeof(zone)) || !strcmp(zone, home.zone))
+			continue;
+		hp_block_path(path, sizeof(path), home.nr, "state");
+		deadline = mmt_now_ns() + 10ull * 1000000000ull;
+		while (mmt_now_ns() < deadline) {
+			r = hp_write_bounded(path, "offline", (unsigned int)p->timeout_ms);
+			if (!r)
+				break;
+			usleep(50 * 1000);
+		}
+		if (!r && !hp_online_retry(&home, NULL) &&
+		    !hp_block_zone(home.nr, zone, sizeof(zone)) && !strcmp(zone, home.zone)) {
+			rezoned++;
+			continue;
+		}
+		if (hp_block_is(home.nr, "offline"))
+			hp_online_retry(p->blk + k, NULL);	/* online somewhere, at least */
+		snprintf(left + strlen(left), sizeof(left) - strlen(left), " %d(%s: %s)",
+			 home.nr, zone, r ? strerror(-r) : "online refused");
+	}
+	sigaction(SIGALRM, &old, NULL);
+	if (rezoned)
+		mmt_note(ctx, "teardown: %d blocks moved back from ZONE_MOVABLE to their own zone",
+			 rezoned);
+	if (left[0])
+		mmt_note(ctx, "teardown: blocks left online in another zone than before the run (offline refused for 10 s):%s",
+			 left);
+}
+
+static const struct mmt_role hp_roles[] = {
+	{ "cycler", hp_role_cycler, MMT_PROCESS, 1, 0 },
+	{ "pool_churn", hp_role_churn, MMT_PROCESS, 1, 0 },
+	{ "memmap_reader", hp_role_memmap, MMT_PROCESS, 1, 0 },
+	{ "ptdump_reader", hp_role_ptdump, MMT_PROCESS, 1, 0 },
+	{ "memory_user", hp_role_user, MMT_PROCESS, MMT_SCALED, 0 },
+	{ "rogue", hp_role_rogue, MMT_PROCESS, 1, MMT_ROLE_INJECT_CORRUPT },
+	{ 0 }
+};
+
+static const struct mmt_workload hotplug_vmemmap = {
+	.name = "hotplug-vmemmap",
+	.summary = "memory blocks offlined/onlined under HugeTLB vmemmap optimization, with memmap readers",
+	.suite = "destructive",
+	.needs = MMT_NEED_ROOT | MMT_NEED_HOTPLUG | MMT_NEED_HUGETLB | MMT_NEED_DESTRUCTIVE,
+	.injects = MMT_INJECT_CORRUPT,
+	.default_workers = 2,
+	.params = hp_params,
+	.metrics = hp_metrics,
+	.roles = hp_roles,
+	.priv_size = sizeof(struct hp_priv),
+	.setup = hp_setup,
+	.verify = hp_verify,
+	.teardown = hp_teardown,
+};
+
+MMT_REGISTER(hotplug_vmemmap);
