@@ -406,7 +406,7 @@ static int nightly_kernel(json_t *k, const char *builddir, char *image, size_t l
 	}
 	if (rc)
 		return MMT_ERROR;
-	snprintf(image, len, "%s/build-%s-%s/arch/x86/boot/bzImage", builddir, series, config);
+	snprintf(image, len, "%s/build-%s-%s/bzImage", builddir, series, config);
 	if (access(image, R_OK)) {
 		mmt_errmsg("nightly: the build of %s did not leave %s", series, image);
 		return MMT_ERROR;
