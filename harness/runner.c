@@ -1170,6 +1170,61 @@ static void print_metrics(struct mmt_ctx *c, json_t *metrics)
 	}
 }
 
+
+/* ----------------------------------------------------- kernel vm events */
+
+/*
+ * The /proc/vmstat events that say what the page-table paths did during a
+ * repeat: THP faults, collapses and splits, compaction, migration, and the
+ * companion series' hugetlb_pmd_* / thp_collapse_retract* events when the
+ * kernel carries them (kernel/series/pt-counters).
+ */
+static const char *const vmstat_prefixes[] = {
+	"hugetlb_pmd_", "thp_collapse_", "thp_fault_", "thp_split_", "thp_migration_",
+	"compact_", "pgmigrate_", "htlb_buddy_alloc_", "nr_page_table_pages", NULL,
+};
+
+static json_t *vmstat_read(void)
+{
+	json_t *o = json_object();
+	char line[256];
+	FILE *f = fopen("/proc/vmstat", "re");
+	int i;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' ');
+
+		if (!sp)
+			continue;
+		*sp = '\0';
+		for (i = 0; vmstat_prefixes[i]; i++) {
+			if (!strncmp(line, vmstat_prefixes[i], strlen(vmstat_prefixes[i]))) {
+				json_object_set_new(o, line, json_integer(strtoll(sp + 1, NULL, 10)));
+				break;
+			}
+		}
+	}
+	if (f)
+		fclose(f);
+	return o;
+}
+
+/* after - before, per event (nr_page_table_pages is a level: kept as the change) */
+static json_t *vmstat_delta(json_t *before, json_t *after)
+{
+	json_t *d = json_object(), *v;
+	const char *k;
+
+	json_object_foreach(after, k, v) {
+		json_t *b = json_object_get(before, k);
+
+		if (b)
+			json_object_set_new(d, k, json_integer(json_integer_value(v) -
+							       json_integer_value(b)));
+	}
+	return d;
+}
+
 /* ----------------------------------------------------------- one repeat */
 
 static void hist_collect(struct mmt_ctx *c, int m, struct mmt_hist *out)
@@ -1252,6 +1307,7 @@ static int run_repeat(struct mmt_ctx *c, int rep, struct repeat_out *out)
 	bool setup_ran = false, injected = false, kmsg_ok;
 	char iso[64];
 	json_t *metrics, *rj;
+	json_t *vm0 = NULL, *kernel_events = NULL;
 
 	c->status = MMT_PASS;
 	c->reason[0] = '\0';
@@ -1320,6 +1376,7 @@ static int run_repeat(struct mmt_ctx *c, int rep, struct repeat_out *out)
 		goto out_reap;
 	}
 
+	vm0 = vmstat_read();
 	/* release every worker at once */
 	t0 = mmt_mono_s();
 	close(gate[1]);
@@ -1403,6 +1460,14 @@ static int run_repeat(struct mmt_ctx *c, int rep, struct repeat_out *out)
 
 out_reap:
 	stop_and_reap(c, procs, nprocs);
+	if (vm0) {
+		json_t *vm1 = vmstat_read();
+
+		kernel_events = vmstat_delta(vm0, vm1);
+		json_decref(vm1);
+		json_decref(vm0);
+		vm0 = NULL;
+	}
 	if (kmsg_ok) {
 		usleep(50000);
 		mmt_kmsg_poll(&k);
@@ -1456,6 +1521,7 @@ out_record:
 	json_object_set_new(rj, "index", json_integer(rep + 1));
 	json_object_set_new(rj, "started", json_string(iso));
 	json_object_set_new(rj, "measured_s", json_real(measured));
+	json_object_set_new(rj, "kernel_events", kernel_events ? kernel_events : json_object());
 	metrics = json_object();
 	out->hists = calloc((size_t)c->nr_metrics + 1, sizeof(struct mmt_hist));
 	for (m = 0; m < c->nr_metrics; m++) {
