@@ -699,7 +699,7 @@ static json_t *settings_diff(json_t *sa, json_t *sb)
 	}
 	json_object_foreach(fb, k, x) {
 		if (!json_object_get(fa, k))
-			json_array_append_new(diff, json_pack("{s:s, s:n, s:O}", "key", k, "b", x));
+			json_array_append_new(diff, json_pack("{s:s, s:n, s:O}", "key", k, "a", "b", x));
 	}
 	json_decref(fa);
 	json_decref(fb);

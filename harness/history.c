@@ -33,11 +33,13 @@ const char mmt_history_usage[] =
 	"\n"
 	"exit: 0, or 99 on bad input (no results directory, no such workload or metric)\n";
 
+/* Records only: vm.json (written by vm run beside them) is not one. */
 static int json_file(const struct dirent *de)
 {
 	size_t l = strlen(de->d_name);
 
-	return de->d_name[0] != '.' && l > 5 && !strcmp(de->d_name + l - 5, ".json");
+	return de->d_name[0] != '.' && l > 5 && !strcmp(de->d_name + l - 5, ".json") &&
+	       strcmp(de->d_name, "vm.json");
 }
 
 static int entry_cmp(const void *pa, const void *pb)

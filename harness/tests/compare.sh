@@ -155,4 +155,11 @@ bad "no records of workload 'nosuch'" history -o "$RUNS" nosuch
 bad "has a metric 'nometric'" history -o "$RUNS" demo nometric
 bad "cannot read the results directory" history -o "$out/nonexistent"
 "$MMT" history --help | grep -q '^usage: mmtorture history' || fail "history --help"
+
+# a setting only B has (a kernel built with another config) is listed, never a crash
+mkdir -p "$out/extra"
+jq '.system.kernel.config.CONFIG_ONLY_IN_B = "y"' "$RUNS/base/demo.json" >"$out/extra/demo.json"
+cmp_runs 0 "$RUNS/base" "$out/extra"
+grep -q 'CONFIG_ONLY_IN_B: (none) -> y' "$out/o" || fail "a config line only B has is not listed: $(grep CONFIG "$out/o")"
+ok "a setting only B has is listed as (none) -> y"
 echo "all passed"
