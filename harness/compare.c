@@ -346,7 +346,8 @@ static bool has_suffix(const char *s, const char *suffix)
 
 static int json_file(const struct dirent *de)
 {
-	return de->d_name[0] != '.' && has_suffix(de->d_name, ".json");
+	return de->d_name[0] != '.' && has_suffix(de->d_name, ".json") &&
+	       strcmp(de->d_name, "vm.json");	/* vm run's verdict, not a record */
 }
 
 /* NAME.w<N>.json: a --sweep-workers record */

@@ -36,6 +36,7 @@ quick)
 	[ "$n" -ge 1 ] || fail "no records came back"
 	want=$("$MMT" list | awk '$2 == "quick" {print $1}' | wc -l)
 	[ "$n" = "$want" ] || fail "$n records came back, the quick suite has $want workloads"
+	"$MMT" compare "$d" "$d" >"$out/cmp" 2>&1 || fail "compare of a vm run directory with itself: $(head -3 "$out/cmp")"
 	ok "$n records from the guest ($(rec "$d/vm.json" .accel), $(rec "$d/vm.json" .boot_to_end_s) s)"
 	;;
 panic)
