@@ -312,5 +312,9 @@ int mmt_memblock_save(struct mmt_ctx *ctx, int block);
 ssize_t mmt_read_file(const char *path, char *buf, size_t len);
 /* A "Key:   123 kB" field of /proc/PID/status, smaps_rollup, meminfo; -1 if absent. */
 long long mmt_proc_field_kb(const char *path, const char *key);
+/* Move the whole buffer, retrying EINTR and short transfers; 0, -errno, or -EIO at EOF. */
+int mmt_pread_full(int fd, void *buf, size_t len, off_t off);
+int mmt_pwrite_full(int fd, const void *buf, size_t len, off_t off);
+int mmt_write_full(int fd, const void *buf, size_t len);
 
 #endif /* MMTORTURE_H */

@@ -309,3 +309,43 @@ long long mmt_proc_field_kb(const char *path, const char *key)
 	fclose(f);
 	return v;
 }
+
+/* pread/pwrite/write the whole buffer, retrying short transfers and EINTR. */
+static int xfer_full(int fd, void *buf, size_t len, off_t off, int mode)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n;
+
+		if (mode == 0)
+			n = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
+		else if (mode == 1)
+			n = pwrite(fd, (char *)buf + done, len - done, off + (off_t)done);
+		else
+			n = write(fd, (char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int mmt_pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	return xfer_full(fd, buf, len, off, 0);
+}
+
+int mmt_pwrite_full(int fd, const void *buf, size_t len, off_t off)
+{
+	return xfer_full(fd, (void *)buf, len, off, 1);
+}
+
+int mmt_write_full(int fd, const void *buf, size_t len)
+{
+	return xfer_full(fd, (void *)buf, len, 0, 2);
+}

@@ -64,37 +64,13 @@
 
 #include <liburing.h>
 
+#include "mmt-compat.h"
 #include "mmtorture.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
 
-/* PAGEMAP_SCAN (Linux 6.7); Debian 12's uapi headers predate it. */
-struct pr_page_region {
-	uint64_t start;
-	uint64_t end;
-	uint64_t categories;
-};
-
-struct pr_pm_scan_arg {
-	uint64_t size;
-	uint64_t flags;
-	uint64_t start;
-	uint64_t end;
-	uint64_t walk_end;
-	uint64_t vec;
-	uint64_t vec_len;
-	uint64_t max_pages;
-	uint64_t category_inverted;
-	uint64_t category_mask;
-	uint64_t category_anyof_mask;
-	uint64_t return_mask;
-};
-
-#define PR_PAGEMAP_SCAN		_IOWR('f', 16, struct pr_pm_scan_arg)
-#define PR_PAGE_IS_PRESENT	(1ull << 3)
-#define PR_PAGE_IS_SWAPPED	(1ull << 4)
 
 #define PM_PRESENT		(1ull << 63)
 #define PM_SWAP			(1ull << 62)
@@ -502,42 +478,6 @@ static int copy_fail(struct mmt_worker *w, const char *via, uint64_t r, long k,
 
 /* ---- small helpers: 0 or -errno ---- */
 
-static int pread_full(int fd, void *buf, size_t len, off_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static void *page_alloc(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -876,7 +816,7 @@ out_unregister:
 	io_uring_unregister_buffers(ring);
 	if (status != MMT_PASS)
 		return status;
-	ret = pread_full(fd, buf, n * pv->psz, 0);
+	ret = mmt_pread_full(fd, buf, n * pv->psz, 0);
 	if (ret)
 		return pr_werror(w, "pread memfd: %s", strerror(-ret));
 	for (k = 0; k < n; k++) {
@@ -1115,7 +1055,7 @@ static int pagemap_pread(struct mmt_worker *w, int fd, uint64_t *ents, uint64_t 
 	uint64_t i, off = (uint64_t)(uintptr_t)(pv->region + r0 * pv->pmd) / pv->psz * 8;
 	int ret;
 
-	ret = pread_full(fd, ents, n * pv->ppr * 8, (off_t)off);
+	ret = mmt_pread_full(fd, ents, n * pv->ppr * 8, (off_t)off);
 	if (ret)
 		return pr_werror(w, "pread /proc/self/pagemap: %s", strerror(-ret));
 	for (i = 0; i < n * pv->ppr; i++) {
@@ -1128,7 +1068,7 @@ static int pagemap_pread(struct mmt_worker *w, int fd, uint64_t *ents, uint64_t 
 	return MMT_PASS;
 }
 
-static int pagemap_scan(struct mmt_worker *w, int fd, struct pr_page_region *vec, size_t nvec,
+static int pagemap_scan(struct mmt_worker *w, int fd, struct mmt_page_region *vec, size_t nvec,
 			uint64_t r0, uint64_t n)
 {
 	const struct pr_priv *pv = w->priv;
@@ -1137,17 +1077,17 @@ static int pagemap_scan(struct mmt_worker *w, int fd, struct pr_page_region *vec
 	long i, got;
 
 	while (start < end && going(w)) {
-		struct pr_pm_scan_arg arg = {
+		struct mmt_pm_scan_arg arg = {
 			.size = sizeof(arg),
 			.start = start,
 			.end = end,
 			.vec = (uint64_t)(uintptr_t)vec,
 			.vec_len = nvec,
-			.category_anyof_mask = PR_PAGE_IS_PRESENT | PR_PAGE_IS_SWAPPED,
-			.return_mask = PR_PAGE_IS_PRESENT | PR_PAGE_IS_SWAPPED,
+			.category_anyof_mask = MMT_PAGE_IS_PRESENT | MMT_PAGE_IS_SWAPPED,
+			.return_mask = MMT_PAGE_IS_PRESENT | MMT_PAGE_IS_SWAPPED,
 		};
 
-		got = ioctl(fd, PR_PAGEMAP_SCAN, &arg);
+		got = ioctl(fd, MMT_PAGEMAP_SCAN, &arg);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
@@ -1173,7 +1113,7 @@ static int pagemap_run(struct mmt_worker *w)
 {
 	const struct pr_priv *pv = w->priv;
 	size_t ents_len = SCAN_RANGES * pv->ppr * 8, nvec = 4 * SCAN_RANGES;
-	struct pr_page_region *vec;
+	struct mmt_page_region *vec;
 	int fd, status = MMT_PASS;
 	uint64_t *ents, op = 0;
 	struct picker pk;
@@ -1502,7 +1442,7 @@ static int measure_reclaim(struct mmt_ctx *ctx, struct pr_priv *pv)
 
 static void probe_features(struct mmt_ctx *ctx, struct pr_priv *pv)
 {
-	struct pr_page_region reg[4];
+	struct mmt_page_region reg[4];
 	struct io_uring ring;
 	char *buf;
 	int fd, ret;
@@ -1515,17 +1455,17 @@ static void probe_features(struct mmt_ctx *ctx, struct pr_priv *pv)
 				 strerror(errno));
 		fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			struct pr_pm_scan_arg arg = {
+			struct mmt_pm_scan_arg arg = {
 				.size = sizeof(arg),
 				.start = (uint64_t)(uintptr_t)buf,
 				.end = (uint64_t)(uintptr_t)buf + pv->psz,
 				.vec = (uint64_t)(uintptr_t)reg,
 				.vec_len = 4,
-				.category_anyof_mask = PR_PAGE_IS_PRESENT,
-				.return_mask = PR_PAGE_IS_PRESENT,
+				.category_anyof_mask = MMT_PAGE_IS_PRESENT,
+				.return_mask = MMT_PAGE_IS_PRESENT,
 			};
 
-			pv->have_pm_scan = ioctl(fd, PR_PAGEMAP_SCAN, &arg) >= 0;
+			pv->have_pm_scan = ioctl(fd, MMT_PAGEMAP_SCAN, &arg) >= 0;
 			if (!pv->have_pm_scan)
 				mmt_note(ctx, "PAGEMAP_SCAN: %s: pagemap reader uses pread only",
 					 strerror(errno));
@@ -1572,7 +1512,7 @@ static int setup_dio(struct mmt_ctx *ctx, struct pr_priv *pv)
 			 strerror(-ret));
 		goto out_buf;
 	}
-	ret = write_full(fd, buf, len);
+	ret = mmt_write_full(fd, buf, len);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	close(fd);
@@ -1589,7 +1529,7 @@ static int setup_dio(struct mmt_ctx *ctx, struct pr_priv *pv)
 		goto out_buf;
 	}
 	memset(buf, 0, pv->psz);
-	ret = pread_full(fd, buf, pv->psz, (off_t)(7 * pv->psz));
+	ret = mmt_pread_full(fd, buf, pv->psz, (off_t)(7 * pv->psz));
 	close(fd);
 	if (ret) {
 		snprintf(pv->dio_why, sizeof(pv->dio_why), "O_DIRECT refused on %s: pread: %s",

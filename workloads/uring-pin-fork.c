@@ -56,6 +56,7 @@
 
 #include <liburing.h>
 
+#include "mmt-compat.h"
 #include "mmtorture.h"
 
 #ifndef MAP_HUGE_SHIFT
@@ -65,31 +66,6 @@
 #define MAP_HUGE_2MB (21 << MAP_HUGE_SHIFT)
 #endif
 
-/* PAGEMAP_SCAN (Linux 6.7); Debian 12's uapi headers predate it. */
-struct upf_page_region {
-	uint64_t start;
-	uint64_t end;
-	uint64_t categories;
-};
-
-struct upf_pm_scan_arg {
-	uint64_t size;
-	uint64_t flags;
-	uint64_t start;
-	uint64_t end;
-	uint64_t walk_end;
-	uint64_t vec;
-	uint64_t vec_len;
-	uint64_t max_pages;
-	uint64_t category_inverted;
-	uint64_t category_mask;
-	uint64_t category_anyof_mask;
-	uint64_t return_mask;
-};
-
-#define UPF_PAGEMAP_SCAN	_IOWR('f', 16, struct upf_pm_scan_arg)
-#define UPF_PAGE_IS_PRESENT	(1ull << 3)
-#define UPF_PAGE_IS_HUGE	(1ull << 6)	/* PMD-mapped THP or hugetlb */
 
 #define KPF_THP_BIT		22
 #define PM_PRESENT		(1ull << 63)
@@ -301,42 +277,6 @@ static int report(struct pinner *pn, int b, const char *what, const char *buf, s
 
 /* ---- small I/O helpers: 0 or -errno ---- */
 
-static int pread_full(int fd, char *buf, size_t len, off_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, buf + done, len - done, off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int pwrite_full(int fd, const char *buf, size_t len, off_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, buf + done, len - done, off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* write_fixed (pinned buffer -> file) or read_fixed (file -> pinned buffer), offset 0. */
 static int ring_io_fixed(struct io_uring *ring, bool write, int fd, char *buf, size_t len)
 {
@@ -474,8 +414,8 @@ static bool all_thp_folios(const struct pinner *pn, const char *buf, size_t size
 /* Bytes of [buf, buf + size) mapped by huge PMDs (PAGEMAP_SCAN), or -errno. */
 static long long pmd_mapped_bytes(int pagemap_fd, const char *buf, size_t size)
 {
-	struct upf_page_region regs[16];
-	struct upf_pm_scan_arg arg;
+	struct mmt_page_region regs[16];
+	struct mmt_pm_scan_arg arg;
 	uint64_t start = (uintptr_t)buf, end = (uintptr_t)buf + size;
 	long long total = 0;
 	int i, n;
@@ -487,9 +427,9 @@ static long long pmd_mapped_bytes(int pagemap_fd, const char *buf, size_t size)
 		arg.end = end;
 		arg.vec = (uintptr_t)regs;
 		arg.vec_len = sizeof(regs) / sizeof(regs[0]);
-		arg.category_mask = UPF_PAGE_IS_HUGE | UPF_PAGE_IS_PRESENT;
-		arg.return_mask = UPF_PAGE_IS_HUGE;
-		n = ioctl(pagemap_fd, UPF_PAGEMAP_SCAN, &arg);
+		arg.category_mask = MMT_PAGE_IS_HUGE | MMT_PAGE_IS_PRESENT;
+		arg.return_mask = MMT_PAGE_IS_HUGE;
+		n = ioctl(pagemap_fd, MMT_PAGEMAP_SCAN, &arg);
 		if (n < 0)
 			return -errno;
 		for (i = 0; i < n; i++)
@@ -666,7 +606,7 @@ static int parent_checks(struct pinner *pn, int b, char *buf)
 	if (ret)
 		return mmt_werror(w, "backing %s: write_fixed: %s", backing_name[b],
 				  strerror(-ret));
-	ret = pread_full(pn->io_fd, pn->scratch, size, 0);
+	ret = mmt_pread_full(pn->io_fd, pn->scratch, size, 0);
 	if (ret)
 		return mmt_werror(w, "pread of the I/O file: %s", strerror(-ret));
 	off = pat_check(buf, size, p);
@@ -683,7 +623,7 @@ static int parent_checks(struct pinner *pn, int b, char *buf)
 
 	/* (b) io_uring writes the pinned pages: the parent must see it. */
 	pat_fill(pn->scratch, size, q);
-	ret = pwrite_full(pn->io_fd, pn->scratch, size, 0);
+	ret = mmt_pwrite_full(pn->io_fd, pn->scratch, size, 0);
 	if (ret)
 		return mmt_werror(w, "pwrite of the I/O file: %s", strerror(-ret));
 	ret = ring_io_fixed(&pn->ring, false, pn->io_fd, buf, size);
