@@ -1578,19 +1578,7 @@ void mmt_compare_print(json_t *model, enum mmt_format fmt, FILE *out)
 
 /* ---------------------------------------------------------------- command */
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int bad_usage(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	mmt_errmsg("%s (see `mmtorture compare --help`)", buf);
-	return MMT_ERROR;
-}
+#define bad_usage(...) mmt_usage_error("compare", __VA_ARGS__)
 
 int mmt_cmd_compare(int argc, char **argv)
 {

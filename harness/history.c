@@ -175,19 +175,7 @@ int mmt_history_scan(const char *results_dir, const char *workload, const char *
 
 /* ---------------------------------------------------------------- command */
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int bad_usage(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	mmt_errmsg("%s (see `mmtorture history --help`)", buf);
-	return MMT_ERROR;
-}
+#define bad_usage(...) mmt_usage_error("history", __VA_ARGS__)
 
 static const char *date_text(const struct mmt_hist_entry *e, char *buf, size_t len)
 {

@@ -16,6 +16,7 @@
 /* ---- util.c ---- */
 void mmt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mmt_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int mmt_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int mmt_write_str(const char *path, const char *s);
 int mmt_write_atomic(const char *path, const char *data, size_t len);
 int mmt_mkdir_p(const char *path, mode_t mode);
@@ -46,6 +47,7 @@ uint64_t mmt_hist_bucket_upper(unsigned int idx);
 /* ---- state.c ---- */
 int mmt_state_open(double lock_timeout_s);	/* lock; restore a stale state first */
 void mmt_state_close(void);
+void mmt_state_drop_lock(void);		/* in a forked worker */
 const char *mmt_state_dir(void);
 int mmt_state_save_knob(const char *path);	/* save original value if not yet saved */
 int mmt_state_add(const char *kind, const char *path, const char *value);
@@ -83,6 +85,7 @@ bool mmt_node_valid(int node);
 const char *mmt_git_version(void);
 
 /* ---- record.c ---- */
+json_t *mmt_summary_json(const struct mmt_summary *s);
 int mmt_record_write(const char *path, json_t *rec);
 json_t *mmt_record_load(const char *path, char *err, size_t errlen);
 /* One record from several runs of the same workload and parameters (ab boots). */

@@ -87,19 +87,6 @@ static const char restore_usage[] =
 	"state file (" MMT_DEFAULT_STATE_DIR "/state.json, or $MMT_STATE_DIR) by a run that\n"
 	"was killed before it could restore them.  A new run does this by itself first.\n";
 
-static int bad_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int bad_usage(const char *cmd, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	mmt_errmsg("%s (see `mmtorture %s --help`)", buf, cmd);
-	return MMT_ERROR;
-}
 
 /* ------------------------------------------------------------------ list */
 
@@ -149,11 +136,11 @@ static int cmd_list(int argc, char **argv)
 			fputs(list_usage, stdout);
 			return 0;
 		default:
-			return bad_usage("list", "bad option");
+			return mmt_usage_error("list", "bad option");
 		}
 	}
 	if (optind < argc)
-		return bad_usage("list", "unexpected argument '%s'", argv[optind]);
+		return mmt_usage_error("list", "unexpected argument '%s'", argv[optind]);
 	w = mmt_workloads(&n);
 	mmt_msg("%-18s %-12s %-5s %s\n", "workload", "suite", "runs", "summary");
 	for (i = 0; i < n; i++) {
@@ -307,7 +294,7 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'o':
 			if (!*optarg)
-				return bad_usage("run", "empty --output directory");
+				return mmt_usage_error("run", "empty --output directory");
 			o.outdir = optarg;
 			break;
 		case 'p':
@@ -315,7 +302,7 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case OPT_RUN_ID:
 			if (!*optarg || strchr(optarg, '/') || optarg[0] == '.')
-				return bad_usage("run", "invalid --run-id '%s': a plain name without '/'",
+				return mmt_usage_error("run", "invalid --run-id '%s': a plain name without '/'",
 						 optarg);
 			o.run_id = optarg;
 			break;
@@ -333,7 +320,7 @@ static int cmd_run(int argc, char **argv)
 			else if (!strcmp(optarg, "splat"))
 				o.inject |= MMT_INJECT_SPLAT;
 			else
-				return bad_usage("run", "invalid --inject '%s': must be corrupt or splat",
+				return mmt_usage_error("run", "invalid --inject '%s': must be corrupt or splat",
 						 optarg);
 			break;
 		case OPT_SWEEP:
@@ -347,9 +334,9 @@ static int cmd_run(int argc, char **argv)
 			fputs(run_usage, stdout);
 			return 0;
 		case ':':
-			return bad_usage("run", "option %s needs a value", argv[optind - 1]);
+			return mmt_usage_error("run", "option %s needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("run", "unknown option '%s'", argv[optind - 1]);
+			return mmt_usage_error("run", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	all = mmt_workloads(&nall);
@@ -360,7 +347,7 @@ static int cmd_run(int argc, char **argv)
 		const struct mmt_workload *wl = mmt_find_workload(argv[optind]);
 
 		if (!wl)
-			return bad_usage("run", "unknown workload '%s' (see `mmtorture list`)",
+			return mmt_usage_error("run", "unknown workload '%s' (see `mmtorture list`)",
 					 argv[optind]);
 		sel[nsel++] = wl;
 	}
@@ -372,13 +359,13 @@ static int cmd_run(int argc, char **argv)
 			if (!strcmp(all[i]->suite, s))
 				sel[nsel++] = all[i];
 		if (nsel == before)
-			return bad_usage("run", "unknown or empty suite '%s' (suites: quick, destructive)",
+			return mmt_usage_error("run", "unknown or empty suite '%s' (suites: quick, destructive)",
 					 s);
 	}
 	if (o.inject & MMT_INJECT_CORRUPT) {
 		for (c = 0; c < nsel; c++)
 			if (!(sel[c]->injects & MMT_INJECT_CORRUPT))
-				return bad_usage("run", "workload %s has no --inject corrupt mode",
+				return mmt_usage_error("run", "workload %s has no --inject corrupt mode",
 						 sel[c]->name);
 	}
 	if (!mmt_params_valid(sel, nsel, &o))
@@ -405,7 +392,7 @@ static int cmd_info(int argc, char **argv)
 			fputs(info_usage, stdout);
 			return 0;
 		} else {
-			return bad_usage("info", "unexpected argument '%s'", argv[i]);
+			return mmt_usage_error("info", "unexpected argument '%s'", argv[i]);
 		}
 	}
 	info = mmt_sysinfo();
@@ -430,7 +417,7 @@ static int cmd_restore(int argc, char **argv)
 			fputs(restore_usage, stdout);
 			return 0;
 		}
-		return bad_usage("restore", "unexpected argument '%s'", argv[1]);
+		return mmt_usage_error("restore", "unexpected argument '%s'", argv[1]);
 	}
 	ret = mmt_state_open(0);
 	if (ret)
@@ -479,7 +466,7 @@ static int cmd_help(int argc, char **argv)
 			return 0;
 		}
 	}
-	return bad_usage("help", "unknown command '%s'", argv[1]);
+	return mmt_usage_error("help", "unknown command '%s'", argv[1]);
 }
 
 int main(int argc, char **argv)

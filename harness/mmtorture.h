@@ -200,11 +200,12 @@ static inline unsigned int mmt_hist_bucket(uint64_t v)
 static inline void mmt_latency(struct mmt_worker *w, unsigned int metric, uint64_t ns)
 {
 	struct mmt_hist *h = w->hist[metric];
+	uint64_t *b;
 
 	if (!h)
 		return;
-	__atomic_store_n(&h->bucket[mmt_hist_bucket(ns)],
-			 h->bucket[mmt_hist_bucket(ns)] + 1, __ATOMIC_RELAXED);
+	b = &h->bucket[mmt_hist_bucket(ns)];
+	__atomic_store_n(b, *b + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&h->sum, h->sum + ns, __ATOMIC_RELAXED);
 	if (ns > h->max)
 		__atomic_store_n(&h->max, ns, __ATOMIC_RELAXED);
@@ -316,5 +317,12 @@ long long mmt_proc_field_kb(const char *path, const char *key);
 int mmt_pread_full(int fd, void *buf, size_t len, off_t off);
 int mmt_pwrite_full(int fd, const void *buf, size_t len, off_t off);
 int mmt_write_full(int fd, const void *buf, size_t len);
+/*
+ * Write value to a (sysfs) file that may block, giving up after timeout_ms
+ * (SIGALRM, no SA_RESTART; the caller's SIGALRM handler and mask are kept).
+ * 0, -ETIME on timeout, or -errno.  Not for workers that use SIGALRM themselves
+ * at the same time.
+ */
+int mmt_write_timeout(const char *path, const char *value, unsigned int timeout_ms);
 
 #endif /* MMTORTURE_H */

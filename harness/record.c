@@ -10,29 +10,33 @@
 
 #include "internal.h"
 
+/* The "summary" object of a metric (results/README.md). */
+json_t *mmt_summary_json(const struct mmt_summary *s)
+{
+	return json_pack("{s:I, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "n", (json_int_t)s->n,
+			 "mean_kind", s->harmonic ? "harmonic" : "arithmetic", "mean", s->mean,
+			 "arithmetic_mean", s->amean, "median", s->median, "stddev", s->stddev,
+			 "cov", s->cov, "min", s->min, "max", s->max);
+}
+
 int mmt_record_write(const char *path, json_t *rec)
 {
-	char *text;
+	char *text, *t;
 	size_t len;
 	int ret;
 
 	text = json_dumps(rec, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 	if (!text)
 		return -ENOMEM;
+	/* end with a newline, like every text file */
 	len = strlen(text);
-	text[len] = '\0';
-	{
-		/* end with a newline, like every text file */
-		char *t = realloc(text, len + 2);
-
-		if (!t) {
-			free(text);
-			return -ENOMEM;
-		}
-		text = t;
-		text[len++] = '\n';
-		text[len] = '\0';
+	t = realloc(text, len + 1);
+	if (!t) {
+		free(text);
+		return -ENOMEM;
 	}
+	text = t;
+	text[len++] = '\n';
 	ret = mmt_write_atomic(path, text, len);
 	free(text);
 	return ret;
@@ -118,11 +122,7 @@ static void merge_metric(json_t *dst, json_t **recs, int n, const char *name)
 	m = json_deep_copy(m0);
 	json_object_set_new(m, "samples", all);
 	json_object_set_new(m, "repeat_values", rv);
-	json_object_set_new(m, "summary",
-		json_pack("{s:I, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "n", (json_int_t)s.n,
-			  "mean_kind", s.harmonic ? "harmonic" : "arithmetic", "mean", s.mean,
-			  "arithmetic_mean", s.amean, "median", s.median, "stddev", s.stddev,
-			  "cov", s.cov, "min", s.min, "max", s.max));
+	json_object_set_new(m, "summary", mmt_summary_json(&s));
 	/* percentiles cannot be merged from percentiles: keep each run's */
 	json_object_del(m, "histogram");
 	if (json_array_size(hists))

@@ -954,19 +954,7 @@ static int open_outputs(struct report *r)
 
 /* ---------------------------------------------------------------- command */
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int bad_usage(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	mmt_errmsg("%s (see `mmtorture report --help`)", buf);
-	return MMT_ERROR;
-}
+#define bad_usage(...) mmt_usage_error("report", __VA_ARGS__)
 
 enum { OPT_RESULTS = 256 };
 

@@ -651,28 +651,6 @@ int mmt_mount_tmp(struct mmt_ctx *c, const char *fstype, const char *options,
 
 /* ----------------------------------------------------------------- workers */
 
-static void close_state_fds(void)
-{
-	/* lock fd and state fds are O_CLOEXEC; the lock must not outlive the
-	 * parent in a worker, so drop our duplicate of it explicitly. */
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/lock", mmt_state_dir());
-	for (fd = 3; fd < 1024; fd++) {
-		char link[64], target[PATH_MAX];
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		if (!strcmp(target, path))
-			close(fd);
-	}
-}
-
 static void bind_placement(const struct mmt_run_opts *o, bool cpus)
 {
 	if (numa_available() < 0)
@@ -696,7 +674,7 @@ static void worker_process_enter(struct mmt_ctx *c)
 	signal(SIGINT, SIG_IGN);	/* the parent stops us through the flag */
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	close_state_fds();
+	mmt_state_drop_lock();	/* the lock must not outlive the parent in a worker */
 	/* prefer our workers over the rest of the system when memory runs out */
 	mmt_write_str("/proc/self/oom_score_adj", "500");
 	bind_placement(c->o, true);
@@ -1034,14 +1012,6 @@ static void fold_worker_status(struct mmt_ctx *c, struct mmt_proc *p, int n, str
 
 /* ---------------------------------------------------------------- records */
 
-static json_t *summary_json(const struct mmt_summary *s)
-{
-	return json_pack("{s:I, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "n", (json_int_t)s->n,
-			 "mean_kind", s->harmonic ? "harmonic" : "arithmetic", "mean", s->mean,
-			 "arithmetic_mean", s->amean, "median", s->median, "stddev", s->stddev,
-			 "cov", s->cov, "min", s->min, "max", s->max);
-}
-
 static bool metric_higher(const struct mmt_metric *m)
 {
 	switch (m->better) {
@@ -1100,7 +1070,7 @@ static json_t *metric_json(const struct mmt_metric *md, json_t *samples, const s
 	v = json_doubles(samples, &n);
 	mmt_summarize(v, v ? n : 0, harmonic, &s);
 	free(v);
-	json_object_set_new(o, "summary", summary_json(&s));
+	json_object_set_new(o, "summary", mmt_summary_json(&s));
 	if (md->kind == MMT_LATENCY && h) {
 		json_object_set_new(o, "histogram",
 			json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I}",
@@ -1528,14 +1498,9 @@ out_record:
 		const struct mmt_metric *md = &c->wl->metrics[m];
 		struct mmt_hist *h = NULL;
 
-		if (md->kind == MMT_TOTAL && c->shm && measured > 0) {
-			double sum;
-			uint64_t cnt;
-
-			read_sums(c, m, &sum, &cnt);
-			/* s.prev holds the sum at the last tick, the end of measuring */
+		/* s.prev holds the sum at the last tick, the end of measuring */
+		if (md->kind == MMT_TOTAL && c->shm && measured > 0)
 			json_array_append_new(s.samples[m], json_real(s.prev[m] - s.base[m]));
-		}
 		if (md->kind == MMT_GAUGE) {
 			json_array_extend(s.samples[m], c->gauges[m]);
 			for (i = 0; c->shm && i < c->nr_workers; i++) {

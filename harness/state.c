@@ -173,30 +173,6 @@ static int restore_knob(const char *path, const char *value)
 	return ret ? ret : -EAGAIN;
 }
 
-static void on_alarm(int sig)
-{
-	(void)sig;	/* only here to interrupt a blocking offline */
-}
-
-/* Write "offline" to a block's state, giving up after `secs` seconds. */
-static int offline_bounded(const char *path, unsigned int secs)
-{
-	struct sigaction sa = { .sa_handler = on_alarm }, old;
-	sigset_t alrm, prev;
-	int ret;
-
-	sigemptyset(&alrm);
-	sigaddset(&alrm, SIGALRM);
-	sigaction(SIGALRM, &sa, &old);	/* no SA_RESTART: the write returns EINTR */
-	sigprocmask(SIG_UNBLOCK, &alrm, &prev);
-	alarm(secs);
-	ret = mmt_write_str(path, "offline");
-	alarm(0);
-	sigprocmask(SIG_SETMASK, &prev, NULL);
-	sigaction(SIGALRM, &old, NULL);
-	return ret;
-}
-
 /* Does an online block sit in the zone that `online` (online_movable / online_kernel) names? */
 static bool in_saved_zone(const char *state_path, const char *online)
 {
@@ -231,7 +207,7 @@ static int restore_memblock(const char *path, const char *online)
 	if (!strcmp(now, "online")) {
 		if (in_saved_zone(path, online))
 			return 0;
-		ret = offline_bounded(path, 10);
+		ret = mmt_write_timeout(path, "offline", 10000);
 		if (ret) {
 			mmt_errmsg("warning: %s is online but not in its old zone (%s), and could not be offlined to move it back: %s",
 				   path, online, strerror(-ret));
@@ -466,4 +442,15 @@ void mmt_state_close(void)
 bool mmt_state_had_stale(void)
 {
 	return st.had_stale;
+}
+
+/*
+ * In a forked worker: close the inherited lock descriptor (flock locks follow
+ * the open file, so a worker outliving a killed parent would keep the lock).
+ */
+void mmt_state_drop_lock(void)
+{
+	if (st.lock_fd >= 0)
+		close(st.lock_fd);
+	st.lock_fd = -1;
 }

@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -348,4 +351,71 @@ int mmt_pwrite_full(int fd, const void *buf, size_t len, off_t off)
 int mmt_write_full(int fd, const void *buf, size_t len)
 {
 	return xfer_full(fd, (void *)buf, len, 0, 2);
+}
+
+/* A one-line usage error pointing at the command's help; returns MMT_ERROR. */
+int mmt_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	mmt_errmsg("%s (see `mmtorture %s --help`)", buf, cmd);
+	return MMT_ERROR;
+}
+
+static volatile sig_atomic_t write_timed_out;
+
+static void on_write_timeout(int sig)
+{
+	(void)sig;
+	write_timed_out = 1;
+}
+
+/*
+ * Write a sysfs value that may block for long (a memory block's state:
+ * offline_pages() retries until a signal is pending), giving up after
+ * timeout_ms.  SIGALRM is caught without SA_RESTART so the write returns
+ * EINTR; the timer repeats until disarmed, so a write that restarts itself
+ * (lock_device_hotplug_sysfs()) is interrupted again.  The caller's SIGALRM
+ * disposition and signal mask are put back.  0, -ETIME on timeout, or -errno.
+ */
+int mmt_write_timeout(const char *path, const char *value, unsigned int timeout_ms)
+{
+	struct sigaction sa = { .sa_handler = on_write_timeout }, old_sa;
+	struct itimerval it = {
+		/* a zero it_value would disarm the timer: wait at least 1 ms */
+		.it_value = { .tv_sec = timeout_ms / 1000,
+			      .tv_usec = timeout_ms ? (timeout_ms % 1000) * 1000 : 1000 },
+		.it_interval = { .tv_sec = 0, .tv_usec = 20000 },
+	}, off = { 0 };
+	size_t len = strlen(value);
+	sigset_t alrm, old_mask;
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old_sa);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &alrm, &old_mask);
+	write_timed_out = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+	n = write(fd, value, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	setitimer(ITIMER_REAL, &off, NULL);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGALRM, &old_sa, NULL);
+	if (ret == -EINTR && write_timed_out)
+		ret = -ETIME;
+	close(fd);
+	return ret;
 }

@@ -153,8 +153,7 @@ int mmt_cmd_kernel(int argc, char **argv)
 		return argc < 2 ? MMT_ERROR : 0;
 	}
 	if (strcmp(argv[1], "build")) {
-		mmt_errmsg("unknown kernel command '%s' (see `mmtorture kernel --help`)", argv[1]);
-		return MMT_ERROR;
+		return mmt_usage_error("kernel", "unknown kernel command '%s'", argv[1]);
 	}
 	return script("build.sh", NULL, 0, argc - 2, argv + 2);
 }
@@ -178,8 +177,7 @@ int mmt_cmd_vm(int argc, char **argv)
 		return argc < 2 ? MMT_ERROR : 0;
 	}
 	if (strcmp(argv[1], "run")) {
-		mmt_errmsg("unknown vm command '%s' (see `mmtorture vm --help`)", argv[1]);
-		return MMT_ERROR;
+		return mmt_usage_error("vm", "unknown vm command '%s'", argv[1]);
 	}
 	return vm_run(argc - 2, argv + 2);
 }
@@ -301,16 +299,13 @@ int mmt_cmd_ab(int argc, char **argv)
 			fputs(mmt_ab_usage, stdout);
 			return 0;
 		case ':':
-			mmt_errmsg("option %s needs a value (see `mmtorture ab --help`)", argv[optind - 1]);
-			return MMT_ERROR;
+			return mmt_usage_error("ab", "option %s needs a value", argv[optind - 1]);
 		default:
-			mmt_errmsg("unknown option '%s' (see `mmtorture ab --help`)", argv[optind - 1]);
-			return MMT_ERROR;
+			return mmt_usage_error("ab", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (!base || !patched) {
-		mmt_errmsg("--base and --patched kernel images are required (see `mmtorture ab --help`)");
-		return MMT_ERROR;
+		return mmt_usage_error("ab", "--base and --patched kernel images are required");
 	}
 	for (i = 0; i < 2; i++) {
 		const char *k = i ? patched : base;
@@ -431,8 +426,7 @@ int mmt_cmd_nightly(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
 			file = argv[++i];
 		} else {
-			mmt_errmsg("unexpected argument '%s' (see `mmtorture nightly --help`)", argv[i]);
-			return MMT_ERROR;
+			return mmt_usage_error("nightly", "unexpected argument '%s'", argv[i]);
 		}
 	}
 	if (!file) {

@@ -84,7 +84,6 @@
 #define HP_HPAGE	(2ul << 20)
 #define HP_MAX_KEEP	64
 #define HP_MAX_BLOCKNR	65536		/* block numbers above this are never chosen */
-#define HP_ALARM_REPEAT_US 20000	/* re-fire until the write gives up */
 #define HP_ONLINE_TIMEOUT_MS 5000
 #define HP_ONLINE_RETRY_NS (5ull * 1000000000ull)
 #define HP_POOL_TIMEOUT_MS 5000
@@ -288,18 +287,16 @@ struct hp_priv {
 
 /* ------------------------------------------------------------------ helpers */
 
-static volatile sig_atomic_t hp_alarm_fired;
-
+/* Only there so that SIGALRM interrupts a blocking write instead of killing us. */
 static void hp_on_alarm(int sig)
 {
 	(void)sig;
-	hp_alarm_fired = 1;
 }
 
 /*
- * SIGALRM without SA_RESTART: a blocking sysfs write returns EINTR once the timer fires
- * (offline_pages() gives up on a pending signal).  The timer repeats until disarmed, so a
- * write that restarts itself (lock_device_hotplug_sysfs()) is still interrupted later.
+ * SIGALRM without SA_RESTART for the cycler's watchdog, which tgkill()s the cycler thread
+ * to interrupt a blocking offline (offline_pages() gives up on a pending signal).  Bounded
+ * writes elsewhere use mmt_write_timeout(), which sets up its own timer and handler.
  */
 static int hp_alarm_install(struct sigaction *old)
 {
@@ -311,53 +308,12 @@ static int hp_alarm_install(struct sigaction *old)
 	return 0;
 }
 
-static void hp_alarm_arm(unsigned int ms)
-{
-	struct itimerval it = {
-		.it_value = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 },
-		.it_interval = { .tv_sec = 0, .tv_usec = HP_ALARM_REPEAT_US },
-	};
-
-	hp_alarm_fired = 0;
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
-static void hp_alarm_disarm(void)
-{
-	struct itimerval it = { 0 };
-
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
-/* Write a value, giving up after timeout_ms: 0, -ETIME on timeout, or -errno. */
-static int hp_write_bounded(const char *path, const char *value, unsigned int timeout_ms)
-{
-	size_t len = strlen(value);
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	hp_alarm_arm(timeout_ms);
-	n = write(fd, value, len);
-	if (n < 0)
-		ret = -errno;
-	else if ((size_t)n != len)
-		ret = -EIO;
-	hp_alarm_disarm();
-	if (ret == -EINTR && hp_alarm_fired)
-		ret = -ETIME;
-	close(fd);
-	return ret;
-}
-
 static int hp_write_u64_bounded(const char *path, uint64_t v, unsigned int timeout_ms)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	return hp_write_bounded(path, buf, timeout_ms);
+	return mmt_write_timeout(path, buf, timeout_ms);
 }
 
 static void hp_block_path(char *buf, size_t len, int block, const char *leaf)
@@ -557,11 +513,11 @@ static int hp_online_retry(const struct hp_block *b, uint64_t *lat_ns)
 	hp_block_path(path, sizeof(path), b->nr, "state");
 	for (;;) {
 		t = mmt_now_ns();
-		ret = hp_write_bounded(path, b->online_cmd, HP_ONLINE_TIMEOUT_MS);
+		ret = mmt_write_timeout(path, b->online_cmd, HP_ONLINE_TIMEOUT_MS);
 		if (ret == -EINVAL && strcmp(b->online_cmd, b->home_cmd))
-			ret = hp_write_bounded(path, b->home_cmd, HP_ONLINE_TIMEOUT_MS);
+			ret = mmt_write_timeout(path, b->home_cmd, HP_ONLINE_TIMEOUT_MS);
 		if (ret == -EINVAL)
-			ret = hp_write_bounded(path, "online", HP_ONLINE_TIMEOUT_MS);
+			ret = mmt_write_timeout(path, "online", HP_ONLINE_TIMEOUT_MS);
 		if (!ret || hp_block_is(b->nr, "online")) {
 			if (lat_ns)
 				*lat_ns = mmt_now_ns() - t;
@@ -689,7 +645,7 @@ static int hp_probe(struct mmt_ctx *ctx, struct hp_priv *p, int want, int budget
 		}
 		ps->probed++;
 		hp_block_path(path, sizeof(path), b->nr, "state");
-		r = hp_write_bounded(path, "offline", (unsigned int)p->timeout_ms);
+		r = mmt_write_timeout(path, "offline", (unsigned int)p->timeout_ms);
 		if (r) {
 			ps->err[hp_errno_metric(-r)]++;
 			if (r == -ETIME)
@@ -1364,7 +1320,7 @@ static int hp_churn_enter_phase(struct mmt_worker *w, struct hp_churn *c, int ph
 	if (rc != MMT_PASS)
 		return rc;
 	if (c->p->hvo) {
-		int r = hp_write_bounded(HP_HVO, phase == HP_ON ? "1" : "0", HP_POOL_TIMEOUT_MS);
+		int r = mmt_write_timeout(HP_HVO, phase == HP_ON ? "1" : "0", HP_POOL_TIMEOUT_MS);
 
 		if (r)
 			return mmt_werror(w, "write of %s: %s", HP_HVO, strerror(-r));
@@ -2028,7 +1984,7 @@ static void hp_teardown(struct mmt_ctx *ctx)
 		hp_block_path(path, sizeof(path), home.nr, "state");
 		deadline = mmt_now_ns() + 10ull * 1000000000ull;
 		while (mmt_now_ns() < deadline) {
-			r = hp_write_bounded(path, "offline", (unsigned int)p->timeout_ms);
+			r = mmt_write_timeout(path, "offline", (unsigned int)p->timeout_ms);
 			if (!r)
 				break;
 			usleep(50 * 1000);

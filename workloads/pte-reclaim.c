@@ -421,9 +421,9 @@ static void stop_all(struct mmt_worker *w)
 }
 
 /*
- * The runner stops a run early when a worker *process* exits with FAIL; thread workers share
- * one host process, which exits only when all its threads returned.  So a failing worker also
- * raises pv->stop, on which every role returns at once.
+ * The runner notices a failed worker at its next once-a-second check, and only for FAIL; a
+ * failing or erring worker here also raises pv->stop, on which every role of this mm returns
+ * at once, so the first report is not followed by a cascade of consequential ones.
  */
 static int pr_fail(struct mmt_worker *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
