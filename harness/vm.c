@@ -291,6 +291,8 @@ int mmt_cmd_ab(int argc, char **argv)
 		case 'n':
 		case 'd':
 		case 't':
+			if (nvm + 2 > (int)(sizeof(vmopts) / sizeof(vmopts[0])))
+				return mmt_usage_error("ab", "too many vm options");
 			vmopts[nvm++] = c == 'c' ? "--cpus" : c == 'm' ? "--mem" : c == 'n' ? "--numa" :
 					  c == 'd' ? "--hotplug-dimm" : "--timeout";
 			vmopts[nvm++] = optarg;
