@@ -434,6 +434,9 @@ void mmt_state_close(void)
 	json_decref(st.doc);
 	st.doc = NULL;
 	if (st.lock_fd >= 0) {
+		/* the lock file stays (it is the flock target); the owner pid goes */
+		if (ftruncate(st.lock_fd, 0) < 0)
+			mmt_errmsg("warning: cannot clear %s/lock: %s", st.dir, strerror(errno));
 		close(st.lock_fd);
 		st.lock_fd = -1;
 	}
