@@ -571,7 +571,15 @@ static int status_code(const char *s)
 		return MMT_FAIL;
 	if (!strcmp(s, "SKIP"))
 		return MMT_SKIP;
+	if (!strcmp(s, "XFAIL"))
+		return MMT_XFAIL;
 	return MMT_ERROR;
+}
+
+/* B's status is worse than A's; a known kernel bug (XFAIL) is shown, never a regression. */
+static bool status_worse(int ca, int cb)
+{
+	return cb != MMT_XFAIL && ca != cb && mmt_worse(ca, cb) == cb;
 }
 
 static json_t *run_info(const struct mmt_runset *rs)
@@ -775,6 +783,7 @@ static void splat_norm(const char *line, char *buf, size_t len)
 static void new_splats(const struct mmt_rec *ra, const struct mmt_rec *rb, const char *key,
 		       json_t *out)
 {
+	json_t *kb = json_object_get(rb->j, "known_bug");
 	char na[1024], nb[1024];
 	json_t *sb, *sa;
 	size_t i, j;
@@ -797,11 +806,17 @@ static void new_splats(const struct mmt_rec *ra, const struct mmt_rec *rb, const
 				}
 			}
 		}
-		if (!seen)
-			json_array_append_new(out, json_pack("{s:s, s:s, s:O}", "workload", key,
-							     "line", lb, "excerpt",
-							     json_object_get(sb, "excerpt") ?:
-							     json_null()));
+		if (!seen) {
+			json_t *n = json_pack("{s:s, s:s, s:O}", "workload", key, "line", lb,
+					      "excerpt", json_object_get(sb, "excerpt") ?:
+					      json_null());
+
+			/* the splat a known kernel bug was recognised by: named, not a regression */
+			if (kb && strstr(json_string_value(json_object_get(kb, "matched")) ?: "",
+					 "splat"))
+				json_object_set(n, "known_bug", json_object_get(kb, "id"));
+			json_array_append_new(out, n);
+		}
 	}
 }
 
@@ -882,7 +897,7 @@ static json_t *workload_json(const struct mmt_rec *ra, const struct mmt_rec *rb,
 		json_array_append_new(json_object_get(m, "status_changes"),
 			json_pack("{s:s, s:s, s:s, s:O, s:b}", "workload", key, "a", sa, "b", sb,
 				  "reason", reason ?: json_null(),
-				  "worse", mmt_worse(ca, cb) == cb));
+				  "worse", status_worse(ca, cb)));
 	}
 	new_splats(ra, rb, key, json_object_get(m, "new_splats"));
 	if (object_diff(json_object_get(ra->j, "params"), json_object_get(rb->j, "params"), NULL,
@@ -1063,6 +1078,7 @@ json_t *mmt_compare_model(const struct mmt_runset *a, const struct mmt_runset *b
 					  "a", "(absent)", "b", mmt_rec_status(&b->recs[j]),
 					  "reason", json_object_get(b->recs[j].j, "reason") ?:
 					  json_null(), "worse",
+					  status_worse(MMT_PASS, status_code(mmt_rec_status(&b->recs[j]))) &&
 					  status_code(mmt_rec_status(&b->recs[j])) != MMT_SKIP));
 	}
 	json_object_set_new(m, "workloads", workloads);
@@ -1082,8 +1098,9 @@ bool mmt_compare_regressed(json_t *m)
 
 	if (json_integer_value(json_object_get(json_object_get(m, "counts"), "worse")))
 		return true;
-	if (json_array_size(json_object_get(m, "new_splats")))
-		return true;
+	json_array_foreach(json_object_get(m, "new_splats"), i, x)
+		if (!json_object_get(x, "known_bug"))
+			return true;
 	json_array_foreach(json_object_get(m, "status_changes"), i, x)
 		if (json_is_true(json_object_get(x, "worse")))
 			return true;
@@ -1281,8 +1298,11 @@ static json_t *head_lines(json_t *m)
 		json_array_append_new(out, json_pack("{s:s, s:s}", "class", "status", "text", buf));
 	}
 	json_array_foreach(json_object_get(m, "new_splats"), i, x) {
-		snprintf(buf, sizeof(buf), "NEW SPLAT in %s, %s: %s", label_of(m, "b"),
+		const char *kid = json_string_value(json_object_get(x, "known_bug"));
+
+		snprintf(buf, sizeof(buf), "NEW SPLAT in %s, %s%s%s%s: %s", label_of(m, "b"),
 			 json_string_value(json_object_get(x, "workload")),
+			 kid ? " (known kernel bug " : "", kid ? kid : "", kid ? ")" : "",
 			 json_string_value(json_object_get(x, "line")));
 		json_array_append_new(out, json_pack("{s:s, s:s}", "class", "splat", "text", buf));
 	}

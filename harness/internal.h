@@ -12,6 +12,14 @@
 #define MMT_RECORD_SCHEMA "mmtorture-record/1"
 #define MMT_STATE_SCHEMA "mmtorture-state/1"
 #define MMT_DEFAULT_STATE_DIR "/run/mmtorture"
+#define MMT_KNOWN_BUGS_SCHEMA "mmtorture-known-bugs/1"
+
+/*
+ * A FAIL that matches a known kernel bug on a kernel it affects (knownbugs.c).
+ * Harness-internal: never a workload's return value; a run exits 0 for it
+ * (1 with --strict).  Ranks between PASS and SKIP.
+ */
+#define MMT_XFAIL 2
 
 /* ---- util.c ---- */
 void mmt_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -91,6 +99,16 @@ json_t *mmt_record_load(const char *path, char *err, size_t errlen);
 /* One record from several runs of the same workload and parameters (ab boots). */
 json_t *mmt_record_merge(json_t **recs, int n, char *err, size_t errlen);
 
+/* ---- knownbugs.c ---- */
+const char *mmt_known_bugs_path(void);	/* $MMT_KNOWN_BUGS or kernel/bugs/known-bugs.json */
+json_t *mmt_known_bugs_load(const char *path, char *err, size_t errlen);
+json_t *mmt_known_bugs(void);		/* the list at that path, loaded once, or NULL */
+bool mmt_known_bug_affects(json_t *bug, const char *release, const char *series);
+/* Judge a record in place: FAIL -> XFAIL when a known bug matches; returns the status. */
+int mmt_known_bugs_judge(json_t *list, json_t *rec);
+int mmt_cmd_bugs(int argc, char **argv);
+extern const char mmt_bugs_usage[];
+
 /* ---- registry / requirements (runner.c) ---- */
 const struct mmt_workload *const *mmt_workloads(size_t *nr);
 const struct mmt_workload *mmt_find_workload(const char *name);
@@ -109,6 +127,7 @@ struct mmt_run_opts {
 	int cpu_node, mem_node;	/* -1: not bound */
 	unsigned int inject;
 	bool allow_destructive;
+	bool strict;		/* XFAIL (known kernel bug) counts as FAIL for the exit */
 	bool tty;
 	char **params;		/* NAME=VALUE */
 	int nr_params;

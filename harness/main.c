@@ -29,9 +29,11 @@ static const char main_usage[] =
 	"  vm        boot a kernel under QEMU and run mmtorture inside it\n"
 	"  ab        compare two kernels in VMs, booted alternately\n"
 	"  nightly   a declarative build, A/B, compare and report job\n"
+	"  bugs      the known kernel bugs, and whether they affect this kernel\n"
 	"  help      help for a command (mmtorture help run)\n"
 	"\n"
-	"exit codes: 0 pass, 1 fail (the kernel misbehaved), 77 skip, 99 error\n";
+	"exit codes: 0 pass (also XFAIL: a known kernel bug), 1 fail (the kernel\n"
+	"misbehaved), 77 skip, 99 error\n";
 
 static const char list_usage[] =
 	"usage: mmtorture list [-v]\n"
@@ -68,8 +70,15 @@ static const char run_usage[] =
 	"                           (or MMT_DESTRUCTIVE=1)\n"
 	"      --grace SECONDS      after the stop flag, wait this long before SIGKILL (default 10)\n"
 	"      --lock-timeout SECONDS  wait this long for another run to finish (default 600)\n"
+	"      --strict             a known kernel bug (XFAIL) fails the run like any FAIL\n"
+	"      --known-bugs FILE    the known-bug list (default kernel/bugs/known-bugs.json,\n"
+	"                           or $MMT_KNOWN_BUGS)\n"
 	"\n"
-	"exit: 0 all passed, 1 a workload failed, 77 skipped (reason printed), 99 error\n";
+	"A FAIL that matches a bug in the known-bug list, on a kernel that bug affects,\n"
+	"is XFAIL (\"known kernel bug: ID\"): shown and recorded, but the run still exits 0.\n"
+	"\n"
+	"exit: 0 all passed (or XFAIL), 1 a workload failed (or XFAIL with --strict),\n"
+	"      77 skipped (reason printed), 99 error\n";
 
 static const char info_usage[] =
 	"usage: mmtorture info [--json]\n"
@@ -168,6 +177,8 @@ enum {
 	OPT_GRACE,
 	OPT_LOCK_TIMEOUT,
 	OPT_SWEEP,
+	OPT_STRICT,
+	OPT_KNOWN_BUGS,
 };
 
 static bool parse_seconds(const char *opt, const char *s, double min, double max, double *out)
@@ -246,6 +257,8 @@ static int cmd_run(int argc, char **argv)
 		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
 		{ "sweep-workers", required_argument, NULL, OPT_SWEEP },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "known-bugs", required_argument, NULL, OPT_KNOWN_BUGS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -329,6 +342,16 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case OPT_DESTRUCTIVE:
 			o.allow_destructive = true;
+			break;
+		case OPT_STRICT:
+			o.strict = true;
+			break;
+		case OPT_KNOWN_BUGS:
+			if (access(optarg, R_OK)) {
+				mmt_errmsg("invalid --known-bugs '%s': %s", optarg, strerror(errno));
+				return MMT_ERROR;
+			}
+			setenv("MMT_KNOWN_BUGS", optarg, 1);
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
@@ -449,6 +472,7 @@ static const struct {
 	{ "vm", mmt_cmd_vm, mmt_vm_usage },
 	{ "ab", mmt_cmd_ab, mmt_ab_usage },
 	{ "nightly", mmt_cmd_nightly, mmt_nightly_usage },
+	{ "bugs", mmt_cmd_bugs, mmt_bugs_usage },
 	{ "help", cmd_help, main_usage },
 };
 

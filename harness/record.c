@@ -83,12 +83,14 @@ out_put:
 static int status_rank(const char *s)
 {
 	if (!s)
-		return 2;
-	if (!strcmp(s, "FAIL"))
 		return 3;
+	if (!strcmp(s, "FAIL"))
+		return 4;
 	if (!strcmp(s, "ERROR"))
-		return 2;
+		return 3;
 	if (!strcmp(s, "SKIP"))
+		return 2;
+	if (!strcmp(s, "XFAIL"))
 		return 1;
 	return 0;
 }
@@ -169,6 +171,10 @@ json_t *mmt_record_merge(json_t **recs, int n, char *err, size_t errlen)
 			json_object_set(out, "status", json_object_get(recs[r], "status"));
 			json_object_set(out, "exit_code", json_object_get(recs[r], "exit_code"));
 			json_object_set(out, "reason", json_object_get(recs[r], "reason"));
+			if (json_object_get(recs[r], "known_bug"))
+				json_object_set(out, "known_bug", json_object_get(recs[r], "known_bug"));
+			else
+				json_object_del(out, "known_bug");
 		}
 		worst = status_rank(st) > worst ? status_rank(st) : worst;
 		json_array_foreach(json_object_get(recs[r], "repeats"), i, rp) {

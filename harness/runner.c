@@ -116,6 +116,8 @@ const char *mmt_status_name(int status)
 		return "FAIL";
 	case MMT_SKIP:
 		return "SKIP";
+	case MMT_XFAIL:
+		return "XFAIL";
 	default:
 		return "ERROR";
 	}
@@ -126,16 +128,18 @@ static int severity(int s)
 	switch (s) {
 	case MMT_PASS:
 		return 0;
-	case MMT_SKIP:
+	case MMT_XFAIL:
 		return 1;
-	case MMT_FAIL:
-		return 3;
-	default:
+	case MMT_SKIP:
 		return 2;
+	case MMT_FAIL:
+		return 4;
+	default:
+		return 3;
 	}
 }
 
-/* Worst status wins: FAIL > ERROR > SKIP > PASS. */
+/* Worst status wins: FAIL > ERROR > SKIP > XFAIL > PASS. */
 int mmt_worse(int a, int b)
 {
 	return severity(b) > severity(a) ? b : a;
@@ -1567,6 +1571,8 @@ struct wl_result {
 	double main_mean, main_sd;
 	bool have_main;
 	int splats;
+	char known_bug[256];	/* XFAIL: the bug's folder */
+	json_t *not_seen;	/* known bugs of this kernel that did not show, or NULL */
 };
 
 static int run_workload(const struct mmt_workload *wl, struct mmt_run_opts *o, json_t *sys,
@@ -1701,6 +1707,19 @@ out_record:
 			json_array_extend(all, json_object_get(rj, "splats"));
 		json_object_set_new(rec, "splats", all);
 	}
+	/* a FAIL that is a known kernel bug on this kernel becomes XFAIL */
+	if (status == MMT_FAIL || status == MMT_PASS) {
+		status = mmt_known_bugs_judge(mmt_known_bugs(), rec);
+		snprintf(res->reason, sizeof(res->reason), "%s",
+			 json_string_value(json_object_get(rec, "reason")) ?: "");
+		if (status == MMT_XFAIL) {
+			json_object_set_new(rec, "exit_code", json_integer(o->strict ? MMT_FAIL : 0));
+			snprintf(res->known_bug, sizeof(res->known_bug), "%s",
+				 json_string_value(json_object_get(json_object_get(rec, "known_bug"),
+								   "folder")) ?: "");
+		}
+		res->not_seen = json_incref(json_object_get(rec, "known_bugs_not_seen"));
+	}
 	if (o->nr_sweep)
 		snprintf(path, sizeof(path), "%s/%s.w%d.json", rundir, wl->name, c.workers);
 	else
@@ -1713,6 +1732,15 @@ out_record:
 	if (status != MMT_SKIP || nrep)
 		mmt_msg("  %s%s%s\n", mmt_status_name(status), res->reason[0] ? ": " : "",
 			res->reason);
+	if (res->not_seen) {
+		json_t *x;
+		size_t i;
+
+		json_array_foreach(res->not_seen, i, x)
+			mmt_msg("  note: known kernel bug %s affects this kernel but did not show (it needs %s)\n",
+				json_string_value(json_object_get(x, "id")),
+				json_string_value(json_object_get(x, "needs")) ?: "?");
+	}
 	print_metrics(&c, metrics);
 	res->status = status;
 	for (r = 0; r < o->repeat; r++) {
@@ -1771,6 +1799,17 @@ static void print_summary(struct wl_result *res, int n)
 		mmt_msg("%-18s %-6s %-44s %d\n", name, mmt_status_name(res[i].status),
 			main, res[i].splats);
 	}
+	for (i = 0; i < n; i++) {
+		json_t *x;
+		size_t j;
+
+		if (res[i].status == MMT_XFAIL)
+			mmt_msg("XFAIL %s: %.160s (%s)\n", res[i].wl->name, res[i].reason,
+				res[i].known_bug[0] ? res[i].known_bug : "kernel/bugs");
+		json_array_foreach(res[i].not_seen, j, x)
+			mmt_msg("note: %s: known kernel bug %s affects this kernel but did not show\n",
+				res[i].wl->name, json_string_value(json_object_get(x, "id")));
+	}
 }
 
 int mmt_run(const struct mmt_workload **wls, int nr, struct mmt_run_opts *o)
@@ -1824,8 +1863,9 @@ int mmt_run(const struct mmt_workload **wls, int nr, struct mmt_run_opts *o)
 		for (s = 0; s < (o->nr_sweep ? o->nr_sweep : 1) && !interrupted; s++) {
 			if (o->nr_sweep)
 				o->workers = o->sweep[s];
-			status = mmt_worse(status, run_workload(wls[i], o, sys, run_id, rundir,
-								&res[done]));
+			int st = run_workload(wls[i], o, sys, run_id, rundir, &res[done]);
+
+			status = mmt_worse(status, st == MMT_XFAIL && o->strict ? MMT_FAIL : st);
 			done++;
 		}
 	}
@@ -1841,8 +1881,11 @@ int mmt_run(const struct mmt_workload **wls, int nr, struct mmt_run_opts *o)
 	if (symlink(run_id, path))
 		mmt_errmsg("warning: cannot link %s: %s", path, strerror(errno));
 	mmt_msg("records: %s/\n", rundir);
+	for (i = 0; i < done; i++)
+		json_decref(res[i].not_seen);
 	free(res);
-	return status;
+	/* a known kernel bug does not fail the run unless --strict */
+	return status == MMT_XFAIL ? MMT_PASS : status;
 }
 
 int mmt_memblock_save(struct mmt_ctx *c, int block)
