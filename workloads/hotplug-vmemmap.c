@@ -35,8 +35,9 @@
  * the write that just succeeded; a kernel splat (the harness watches the log).  Offline
  * refusals are legal and counted per errno; a block whose offline write outlives
  * offline_timeout_ms is dropped for the rest of the run.  kpageflags reporting a tail pfn
- * as a hugetlb head (a "fake head" of the optimized memmap, seen on 6.18) is counted, or a
- * FAIL with fake_heads=fail.
+ * as a hugetlb head (a "fake head" of the optimized memmap, 6.17+) is a FAIL, which the
+ * known-bug list (kernel/bugs/) turns into XFAIL on those kernels; fake_heads=count only
+ * counts them.
  *
  * Needs: root, memory blocks that really go offline (removable, online, in one zone;
  * probed in setup within probe_s seconds, at most `blocks` kept, each saved first so the
@@ -224,8 +225,8 @@ static const struct mmt_param hp_params[] = {
 	{ "held_pages", MMT_P_INT, "16",
 	  "hugetlb pages the churn keeps mapped and stamped for the whole run (migrated by offlining)",
 	  0, 512, NULL },
-	{ "fake_heads", MMT_P_CHOICE, "count",
-	  "a misaligned hugetlb head in /proc/kpageflags: count it (known on 6.17+ with HVO) or fail",
+	{ "fake_heads", MMT_P_CHOICE, "fail",
+	  "a misaligned hugetlb head in /proc/kpageflags: fail (XFAIL on 6.17+ via kernel/bugs) or only count it",
 	  0, 0, "count|fail" },
 	{ "vmemmap", MMT_P_CHOICE, "both",
 	  "hugetlb_optimize_vmemmap phases: both (on, then off), on, off", 0, 0,
@@ -1457,7 +1458,7 @@ static int hp_check_chunk(struct mmt_worker *w, struct hp_block *b, bool offline
  * A hugetlb head must be aligned to its size (2 MiB pages: 512 pfns, 1 GiB: more).  With
  * HVO the tail part of a huge page's memmap is remapped onto its first memmap page, so the
  * struct pages of tails 64, 128, ... look like the head ("fake heads"); the kernel must not
- * report those as heads.  Counted (and published for the record) or a FAIL (fake_heads=fail).
+ * report those as heads.  A FAIL, or counted and published for the record (fake_heads=count).
  */
 static int hp_scan_heads(struct mmt_worker *w, const struct hp_block *b, uint64_t pfn,
 			 const uint64_t *fl, size_t n, uint64_t *huge_pass)
@@ -1942,7 +1943,7 @@ static int hp_verify(struct mmt_ctx *ctx)
 		 off_chk, on_chk);
 	rs = mmt_role_slots(ctx, "memmap_reader", &nr);
 	if (fake && rs && nr)
-		mmt_note(ctx, "kernel: /proc/kpageflags reported %" PRIu64 " pfns as hugetlb compound heads that are not 2 MiB aligned, e.g. pfn %#" PRIx64 " (subpage %" PRIu64 ", flags %#" PRIx64 "): tail pages of vmemmap-optimized hugetlb pages read through the remapped memmap (fake heads); -p fake_heads=fail makes this a failure",
+		mmt_note(ctx, "kernel: /proc/kpageflags reported %" PRIu64 " pfns as hugetlb compound heads that are not 2 MiB aligned, e.g. pfn %#" PRIx64 " (subpage %" PRIu64 ", flags %#" PRIx64 "): tail pages of vmemmap-optimized hugetlb pages read through the remapped memmap (fake heads; kernel/bugs/kpageflags-hvo-fake-heads); counted because of -p fake_heads=count",
 			 fake, rs[0].pub[0], rs[0].pub[0] & 511, rs[0].pub[1]);
 	if (!cycles)
 		return mmt_error(ctx, "no block completed an offline+online cycle during the run (%d blocks went offline in the probe; see the offline_fail_* totals)",
