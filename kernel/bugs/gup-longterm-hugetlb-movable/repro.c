@@ -53,7 +53,7 @@
 
 static long saved_nr = -1;
 
-static long read_long(const char *path)
+static long read_long_base(const char *path, int base)
 {
 	char buf[64];
 	ssize_t n;
@@ -66,7 +66,12 @@ static long read_long(const char *path)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	return strtol(buf, NULL, 0);
+	return strtol(buf, NULL, base);
+}
+
+static long read_long(const char *path)
+{
+	return read_long_base(path, 10);
 }
 
 static int read_str(const char *path, char *buf, size_t len)
@@ -188,7 +193,7 @@ static int run(void)
 	nr = read_long(NR_HUGE);
 	if (nr < 0 || access(FREE_HUGE, R_OK))
 		return cannot("no 2 MiB hugetlb pages in this kernel (CONFIG_HUGETLBFS)");
-	block = read_long(MEMDIR "/block_size_bytes");
+	block = read_long_base(MEMDIR "/block_size_bytes", 16);	/* hex, no 0x */
 	if (block <= 0)
 		return cannot("no memory blocks in sysfs (CONFIG_MEMORY_HOTPLUG): cannot tell a page's zone");
 	{
