@@ -36,7 +36,7 @@ const char mmt_vm_usage[] =
 	"usage: mmtorture vm run --kernel BZIMAGE [--cpus N] [--mem SIZE] [--numa N]\n"
 	"                        [--hotplug-dimm SIZE] [--timeout SECONDS] [-o DIR]\n"
 	"                        [--run-id ID] [--append CMDLINE] [--test-panic]\n"
-	"                        -- RUN-ARGS...\n"
+	"                        [--bugs DIR] [-- RUN-ARGS...]\n"
 	"\n"
 	"Boot BZIMAGE under QEMU (KVM when it works, TCG otherwise: tried, not guessed)\n"
 	"with an initramfs holding this mmtorture, run `mmtorture run RUN-ARGS` inside,\n"
@@ -49,7 +49,12 @@ const char mmt_vm_usage[] =
 	"  --numa N             NUMA nodes, one socket each; must divide --cpus (default 2)\n"
 	"  --hotplug-dimm SIZE  add a hot-pluggable DIMM (pc-dimm) of SIZE on the last node\n"
 	"  --timeout SECONDS    deadline for the whole boot (default 900)\n"
-	"  --test-panic         make the guest panic on purpose (proves panics are caught)\n";
+	"  --test-panic         make the guest panic on purpose (proves panics are caught)\n"
+	"  --bugs DIR           also pack the kernel-bug reproducers DIR/repro-* (meson\n"
+	"                       builds them in build/kernel/bugs) and run them first; their\n"
+	"                       output and exit codes come back in bugs/ and vm.json.  Without\n"
+	"                       RUN-ARGS only they run: exit 1 if one showed its bug, and a\n"
+	"                       console splat is kept in vm.json instead of failing the run\n";
 
 const char mmt_ab_usage[] =
 	"usage: mmtorture ab --base BZIMAGE_A --patched BZIMAGE_B [--repeat N] [-o DIR]\n"

@@ -5,7 +5,7 @@
 # usage: vm-run.sh --mmtorture PATH --kernel BZIMAGE [--cpus N] [--mem SIZE]
 #                  [--numa N] [--hotplug-dimm SIZE] [--timeout SECONDS]
 #                  [--results DIR] [--run-id ID] [--append ARGS] [--test-panic]
-#                  -- RUN-ARGS...
+#                  [--bugs DIR] [-- RUN-ARGS...]
 #
 # The initramfs holds busybox (static), the mmtorture binary with the shared
 # libraries it links (copied from the host, with the dynamic loader), and an
@@ -13,17 +13,21 @@
 # tar of the records as base64 over a second serial port (ttyS1): the 8250
 # UART is built into every x86 distribution kernel, so no guest module or
 # virtio driver is needed.  Console output goes to console.log beside the
-# records.  KVM is tried first; when QEMU cannot use it (nested KVM fails on
+# records.  With --bugs DIR, the kernel-bug reproducers DIR/repro-* (meson
+# builds them in build/kernel/bugs) are packed too and run first, each one's
+# output and exit code coming back under bugs/; without RUN-ARGS only they run.
+# KVM is tried first; when QEMU cannot use it (nested KVM fails on
 # some hosts) the same boot is retried under TCG, and vm.json says which.
 #
-# Exit: mmtorture's own exit code from the guest; 1 when the guest panicked,
+# Exit: mmtorture's own exit code from the guest (bugs only: 1 when a
+# reproducer showed its bug, else 0, 77 when none could run); 1 when the guest panicked,
 # hung past the deadline or printed a splat on the console; 99 on bad usage
 # or when QEMU could not start at all.
 set -uo pipefail
 
 die() { echo "mmtorture vm run: $*" >&2; exit 99; }
 
-MMT= KERNEL= CPUS=2 MEM=3G NUMA=2 DIMM= TIMEOUT=900 RESULTS=results RUN_ID= APPEND= TEST_PANIC=0
+MMT= KERNEL= CPUS=2 MEM=3G NUMA=2 DIMM= TIMEOUT=900 RESULTS=results RUN_ID= APPEND= TEST_PANIC=0 BUGS=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mmtorture) MMT=${2:-}; shift 2 ;;
@@ -37,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--run-id) RUN_ID=${2:-}; shift 2 ;;
 	--append) APPEND=${2:-}; shift 2 ;;
 	--test-panic) TEST_PANIC=1; shift ;;
+	--bugs) BUGS=${2:-}; shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown option '$1' (see \`mmtorture vm --help\`)" ;;
 	esac
@@ -49,6 +54,10 @@ done
 [[ "$NUMA" =~ ^[1-9][0-9]*$ ]] && [ "$NUMA" -le "$CPUS" ] && [ $((CPUS % NUMA)) = 0 ] ||
 	die "invalid --numa '$NUMA': must divide --cpus ($CPUS): each node is one socket of CPUS/NUMA cores"
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "invalid --timeout '$TIMEOUT': seconds"
+if [ -n "$BUGS" ]; then
+	ls "$BUGS"/repro-* >/dev/null 2>&1 || die "--bugs '$BUGS': no repro-* reproducers there (meson builds them in build/kernel/bugs)"
+fi
+[ $# -gt 0 ] || [ -n "$BUGS" ] || die "nothing to run: give -- RUN-ARGS, or --bugs DIR"
 to_mib() {	# 3G, 512M, 3072 (MiB) -> MiB
 	case "$1" in
 	*[gG]) echo $((${1%[gG]} * 1024)) ;;
@@ -89,8 +98,27 @@ ldd "$MMT" | grep -oE '/[^ ]+\.so[^ ]*' | sort -u | while read -r lib; do
 	mkdir -p "$ROOT$(dirname "$lib")"
 	cp -L "$lib" "$ROOT$lib"
 done
+# the known-bug list, so that the guest's verdicts say XFAIL too
+mkdir -p "$ROOT/etc/mmtorture"
+KLIST="$(dirname "$(realpath "$0")")/bugs/known-bugs.json"
+[ -f "$KLIST" ] && cp "$KLIST" "$ROOT/etc/mmtorture/known-bugs.json"
+# the kernel-bug reproducers, with whatever shared libraries they link
+if [ -n "$BUGS" ]; then
+	mkdir -p "$ROOT/usr/libexec/mmtorture-bugs"
+	for r in "$BUGS"/repro-*; do
+		[ -f "$r" ] && [ -x "$r" ] || continue
+		cp "$r" "$ROOT/usr/libexec/mmtorture-bugs/"
+		ldd "$r" | grep -oE '/[^ ]+\.so[^ ]*' | sort -u | while read -r lib; do
+			[ -e "$ROOT$lib" ] && continue
+			mkdir -p "$ROOT$(dirname "$lib")"
+			cp -L "$lib" "$ROOT$lib"
+		done
+	done
+fi
 # hwloc reads these at run time when present; harmless when absent
 printf '%q ' "$@" >"$ROOT/etc/mmt-args"
+NARGS=$#
+echo $# >"$ROOT/etc/mmt-nargs"
 echo "$RUN_ID" >"$ROOT/etc/mmt-run-id"
 echo "$TEST_PANIC" >"$ROOT/etc/mmt-test-panic"
 cat >"$ROOT/init" <<'EOF'
@@ -115,9 +143,29 @@ if [ "$(cat /etc/mmt-test-panic)" = 1 ]; then
 fi
 eval "set -- $(cat /etc/mmt-args)"
 cd /
-mmtorture run -o /results --run-id "$(cat /etc/mmt-run-id)" --lock-timeout 0 "$@"
-rc=$?
-echo "mmtorture-vm: mmtorture exited $rc"
+[ -f /etc/mmtorture/known-bugs.json ] && export MMT_KNOWN_BUGS=/etc/mmtorture/known-bugs.json
+rid=$(cat /etc/mmt-run-id)
+rc=77
+if [ -d /usr/libexec/mmtorture-bugs ]; then
+	mkdir -p "/results/$rid/bugs"
+	for r in /usr/libexec/mmtorture-bugs/repro-*; do
+		id=${r##*/repro-}
+		echo "mmtorture-vm: bug $id"
+		timeout 300 "$r" >"/results/$rid/bugs/$id.log" 2>&1
+		brc=$?
+		sed 's/^/  /' "/results/$rid/bugs/$id.log"
+		echo $brc >"/results/$rid/bugs/$id.rc"
+		echo "mmtorture-vm: bug $id: exit $brc"
+		if [ $brc = 1 ] || [ $rc = 1 ]; then rc=1
+		elif [ $brc = 0 ] || [ $rc = 0 ]; then rc=0
+		fi
+	done
+fi
+if [ "$(cat /etc/mmt-nargs)" -gt 0 ]; then
+	mmtorture run -o /results --run-id "$rid" --lock-timeout 0 "$@"
+	rc=$?
+	echo "mmtorture-vm: mmtorture exited $rc"
+fi
 {
 	echo "MMT-RESULTS-BEGIN"
 	tar -C /results -cf - . | gzip | base64
@@ -210,6 +258,20 @@ if grep -q "MMT-RESULTS-END" "$WORK/results.b64"; then
 	rm -f "$OUT/latest"
 fi
 splat=$(grep -m1 -E 'Kernel panic|BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection fault|soft lockup|blocked for more than|Bad page state|rcu: INFO:|detected stall' "$WORK/console.log" | grep -v mmtorture-inject)
+# reproducers' results: a splat is what a reproducer that showed its bug may cause
+bugs_json='{}' bug_shown=0
+for f in "$OUT"/bugs/*.rc; do
+	[ -f "$f" ] || continue
+	b=$(basename "$f" .rc) brc=$(cat "$f")
+	[ "$brc" = 1 ] && bug_shown=1
+	bugs_json=$(jq -c --arg id "$b" --argjson rc "${brc:-99}" '. + {($id): $rc}' <<<"$bugs_json")
+done
+console_splat=$(echo "$splat" | sed 's/^\[[^]]*\] //')
+# reproducers only: their exit codes are the verdict, a splat is kept in vm.json
+# (with mmtorture runs too: only when a reproducer showed its bug)
+if [ -n "$BUGS" ] && { [ "$NARGS" = 0 ] || [ "$bug_shown" = 1 ]; }; then
+	splat=
+fi
 if [ $qrc = 124 ]; then
 	verdict=FAIL reason="guest hung: no result within $TIMEOUT s"
 elif grep -q "Kernel panic" "$WORK/console.log"; then
@@ -224,9 +286,11 @@ jq -n --arg kernel "$(realpath "$KERNEL")" --arg release "$release" --arg accel 
 	--arg kvm_error "${kvm_error:-}" --argjson cpus "$CPUS" --argjson mem "$MEM_MIB" \
 	--argjson numa "$NUMA" --argjson dimm "$DIMM_MIB" --argjson elapsed "$elapsed" \
 	--arg verdict "$verdict" --arg reason "$reason" --argjson rc "${rc:-null}" \
+	--argjson bugs "$bugs_json" --arg console_splat "$console_splat" \
 	'{kernel_image: $kernel, guest_release: $release, accel: $accel, kvm_error: $kvm_error,
 	  cpus: $cpus, mem_mib: $mem, numa_nodes: $numa, hotplug_dimm_mib: $dimm,
-	  boot_to_end_s: $elapsed, verdict: $verdict, reason: $reason, guest_exit: $rc}' >"$OUT/vm.json"
+	  boot_to_end_s: $elapsed, verdict: $verdict, reason: $reason, guest_exit: $rc,
+	  bugs: $bugs, console_splat: $console_splat}' >"$OUT/vm.json"
 
 if [ "$verdict" = FAIL ]; then
 	echo "mmtorture vm run: FAIL: $reason"

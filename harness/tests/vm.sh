@@ -2,15 +2,18 @@
 # Suite vm: boot Debian's prebuilt 6.12 cloud kernel under QEMU (two NUMA
 # nodes, a hot-pluggable DIMM), run the quick suite inside, and check that the
 # records came back and carry the guest's kernel release; or (panic) prove
-# that a guest which panics is reported as FAIL.
+# that a guest which panics is reported as FAIL; or (bugs) run the kernel-bug
+# reproducers in the guest, each of which must show its bug exactly when the
+# known-bug list says the guest's kernel is affected.
 # usage: vm.sh quick|panic MMTORTURE KERNEL-CACHE-DIR
+#        vm.sh bugs MMTORTURE KERNEL-CACHE-DIR REPRO-DIR [DEBIAN-KERNEL-PACKAGE]
 . "$(dirname "$0")/lib.sh"
 need_jq
 MODE=$1 MMT=$2 CACHE=$3
 for t in qemu-system-x86_64 busybox cpio; do
 	command -v $t >/dev/null || { echo "ERROR: $t missing: run harness/setup.sh (apt-get install qemu-system-x86 busybox-static cpio)"; exit 99; }
 done
-kernel=$("$(dirname "$0")/../../kernel/fetch-debian-kernel.sh" "$CACHE") || { echo "ERROR: no kernel image"; exit 99; }
+kernel=$("$(dirname "$0")/../../kernel/fetch-debian-kernel.sh" "$CACHE" ${5:+"$5"}) || { echo "ERROR: no kernel image"; exit 99; }
 release=$(basename "$kernel" | sed 's/^vmlinuz-//')
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -49,6 +52,37 @@ panic)
 	grep -q "Kernel panic" "$out/vmp/console.log" || fail "console.log lacks the panic"
 	ok "a panicking guest is FAIL: $reason"
 	;;
-*) echo "usage: vm.sh quick|panic MMTORTURE CACHE"; exit 99 ;;
+bugs)
+	# one node, and a DIMM onlined movable: hugetlb pages in ZONE_MOVABLE for the pin bug
+	"$MMT" vm run --kernel "$kernel" --cpus 2 --numa 1 --mem 2G --hotplug-dimm 512M --timeout 600 \
+		-o "$out" --run-id vmb --bugs "$4"
+	rc=$?
+	d="$out/vmb"
+	[ -f "$d/vm.json" ] || fail "no vm.json"
+	jq -c '{guest_release, accel, boot_to_end_s, verdict, guest_exit, bugs, console_splat}' "$d/vm.json"
+	[ "$(rec "$d/vm.json" .verdict)" = PASS ] || fail "vm run: $(rec "$d/vm.json" .reason)"
+	grel=$(rec "$d/vm.json" .guest_release)
+	[ "$grel" = "$release" ] || fail "the guest ran $grel, want $release"
+	n=0
+	for id in $("$MMT" bugs --json | jq -r '.[].id'); do
+		affected=$("$MMT" bugs --release "$grel" --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .affected')
+		[ -f "$d/bugs/$id.rc" ] || fail "$id did not run in the guest"
+		brc=$(cat "$d/bugs/$id.rc")
+		last=$(grep -E '^(BUG|OK|CANNOT RUN):' "$d/bugs/$id.log" | tail -1)
+		case "$brc:$affected" in
+		1:true|0:false) ok "$id on $grel: exit $brc, as the list says (affected: $affected): $last" ;;
+		77:*) ok "$id cannot run on $grel: $last" ;;
+		1:false) fail "$id shows on $grel, which the known-bug list says it does not affect: $last" ;;
+		0:true) fail "$id does not show on $grel, which the known-bug list says it affects: $last" ;;
+		*) fail "$id: exit $brc in the guest: $(tail -3 "$d/bugs/$id.log")" ;;
+		esac
+		n=$((n + 1))
+	done
+	[ "$n" -ge 1 ] || fail "no known bugs listed"
+	cs=$(rec "$d/vm.json" .console_splat)
+	[ -n "$cs" ] && echo "NOTE: a splat on the guest console while the reproducers ran: $cs (console.log: $(grep -c 'BUG:\|WARNING:' "$d/console.log") BUG/WARNING lines)"
+	ok "$n reproducers in the guest ($grel, $(rec "$d/vm.json" .accel), $(rec "$d/vm.json" .boot_to_end_s) s)"
+	;;
+*) echo "usage: vm.sh quick|panic|bugs MMTORTURE CACHE [REPRO-DIR [PACKAGE]]"; exit 99 ;;
 esac
 echo "1 passed, 0 failed"
