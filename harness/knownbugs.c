@@ -251,12 +251,18 @@ int mmt_known_bugs_judge(json_t *list, json_t *rec)
 	const char *workload = json_string_value(json_object_get(rec, "workload"));
 	const char *release = rec_kernel(rec, "release");
 	const char *series = rec_kernel(rec, "patch_series");
+	const char *inject = json_string_value(json_object_get(json_object_get(rec, "run"),
+							       "inject"));
 	json_t *bug, *absent = NULL;
 	char how[64], reason[2048];
 	size_t i;
 
 	if (!list || !status || !workload)
 		return status && !strcmp(status, "PASS") ? MMT_PASS : MMT_FAIL;
+	/* a run with an injected fault must fail: a known bug never excuses it */
+	if (inject && strcmp(inject, "none"))
+		return !strcmp(status, "PASS") ? MMT_PASS : !strcmp(status, "SKIP") ? MMT_SKIP :
+		       !strcmp(status, "FAIL") ? MMT_FAIL : MMT_ERROR;
 	json_array_foreach(json_object_get(list, "bugs"), i, bug) {
 		const char *id = json_string_value(json_object_get(bug, "id"));
 
