@@ -112,11 +112,14 @@ for f in "${FRAGS[@]}"; do
 done
 
 [ "$SERIES" = none ] && SERIES=base
-[[ "$SERIES" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] ||
-	die "bad series name '$SERIES' (letters, digits, . _ + -)"
+[[ "$SERIES" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*(/[A-Za-z0-9][A-Za-z0-9._+-]*)?$ ]] ||
+	die "bad series name '$SERIES' (letters, digits, . _ + -; one / for a group such as known-bad/NAME)"
+# known-bad/NAME builds as release -mmt-known-bad-NAME, in build-known-bad-NAME-CONFIG
+SERIES_ID=${SERIES//\//-}
 SERIESDIR=$KDIR/series/$SERIES
 if [ ! -d "$SERIESDIR" ]; then
-	known=$(cd "$KDIR/series" 2>/dev/null && ls -d -- */ 2>/dev/null | tr -d / | tr '\n' ' ')
+	known=$(cd "$KDIR/series" 2>/dev/null && for s in */series */*/series; do
+		[ -e "$s" ] && printf '%s ' "${s%/series}"; done)
 	known=${known% }
 	die "unknown series '$SERIES' (known: ${known:-none} none)"
 fi
@@ -190,7 +193,7 @@ else
 fi
 SRC=$OUTDIR/src/$TREE
 OBJ=$OUTDIR/obj/$TREE-$CONFIG
-RES=$OUTDIR/build-$SERIES-$CONFIG
+RES=$OUTDIR/build-$SERIES_ID-$CONFIG
 mkdir -p -- "$OUTDIR/src" "$OUTDIR/obj" || die "cannot write to $OUTDIR"
 
 # One build per source tree at a time: the work tree is shared by every series and config.
@@ -353,7 +356,7 @@ if [ ${#PATCHES[@]} -gt 0 ]; then
 else
 	say series "$SERIES: no patches, ${BASE:0:12}"
 fi
-g update-ref "refs/mmt/series/$SERIES" "$COMMIT" || die "cannot update refs in $SRC"
+g update-ref "refs/mmt/series/$SERIES_ID" "$COMMIT" || die "cannot update refs in $SRC"
 
 #
 # Work tree: switch to the commit; git rewrites only the files that differ, so their new mtimes
@@ -375,7 +378,7 @@ if [ "$PREV" != "$COMMIT" ]; then
 else
 	say tree "$SRC at ${COMMIT:0:12} (unchanged)"
 fi
-RELEASE_SUFFIX=-mmt-$SERIES
+RELEASE_SUFFIX=-mmt-$SERIES_ID
 
 #
 # Configure out of tree (O=), with ccache as the compiler
