@@ -23,6 +23,24 @@
  * mincore; and an outside process reading the stamp pages with process_vm_readv and
  * /proc/PID/mem (remote GUP on the threads' mm).
  *
+ * Partners for the other walkers the PT_RECLAIM series touches (-p partners=, all by
+ * default; each says in the record why it did not run): migrate - move_pages() of stamp pages
+ * to the next NUMA node and mbind(MPOL_BIND, MPOL_MF_MOVE_ALL) of 1..8 ranges (migration and
+ * its rmap walk with >= 2 nodes; with one node the kernel only walks the tables and moves
+ * nothing: noted), alternating with MADV_COLD / MADV_PAGEOUT of 1..64 ranges; collapse -
+ * MADV_COLLAPSE of a memfd of 4 ranges mapped twice in this mm (collapse_pte_mapped_thp,
+ * retract_page_tables of the other mapping), then a punch-hole-and-rewrite of one page to
+ * split the THP again; side_zapper - MADV_DONTNEED of whole ranges of that memfd (shared
+ * file data must survive: read back exactly), of the mremap region and of the UFFDIO_MOVE
+ * region; uffd_move - UFFDIO_MOVE (6.8+, probed) of 4 stamped tokens between 8 slots of a
+ * userfaultfd-registered (write-protect mode, nothing protected) region of 4 ranges; forker -
+ * fork() of this mm (copy_page_range), the child checks 32 inherited stamp pages and exits 1
+ * with the reason in shared memory; mremap - a region of 4 ranges moved with
+ * MREMAP_FIXED | MREMAP_DONTUNMAP between two aligned addresses (whole tables moved) and an
+ * unaligned one (move_ptes), checked and restamped after each move; lru_gen - MGLRU aging
+ * ("+ memcg node max_gen 1 1" to debugfs lru_gen, force_scan walks this mm) every 20 ms when
+ * lru_gen is enabled (debugfs mounted on a temporary directory if it is not).
+ *
  * Corruption: a stamp word encodes range, word index, generation and a checksum salted per
  * run; only the range's owner writes it, announcing the generation first; zappers count every
  * zap per range before and after madvise().  The owner then knows (a) if no zap touched the
@@ -34,8 +52,15 @@
  * (only zero words too if a zap raced it).  pagemap and mincore must never show any page of a
  * range present besides its stamp page and its O_DIRECT page.  Anything else - a stamp of
  * another range or generation, foreign bytes - is a FAIL naming range, address, word, expected
- * and found.  --inject corrupt starts a rogue process that writes another range's stamp words
- * into stamp pages, mostly where the refaulters work, with process_vm_writev.
+ * and found.  The partners check the same way: copies of stamp pages taken after a
+ * move_pages / mbind / MADV_COLD / MADV_PAGEOUT / aging, and a fork child's inherited pages,
+ * follow the GUP-copy rule; the memfd must read back exactly (the page a punch-hole raced: 0
+ * or its data); a page UFFDIO_MOVE moved must hold exactly its token's stamp unless a zap of
+ * either range raced (then each word zero or the stamp), and ENOENT without such a zap is a
+ * FAIL (ENOENT/EEXIST/EAGAIN/EBUSY, and EINVAL when a zap raced, are counted as lost moves);
+ * the mremap region's owner applies rules (a) and (c).  --inject corrupt starts a rogue
+ * process that writes another range's stamp words into stamp pages, mostly where the
+ * refaulters work, with process_vm_writev.
  *
  * Figures: in setup the parent stamps the whole region, reads VmPTE, zaps the whole region in
  * one call and reads VmPTE again: the fraction of PTE-table memory given back (near 1 with
@@ -45,7 +70,11 @@
  * Needs: nothing beyond Linux; io_uring (the io_uring walker skips without it), a filesystem
  * under /tmp that accepts O_DIRECT (the O_DIRECT walker skips otherwise), ptrace access to a
  * sibling process (root, or yama ptrace_scope 0) for the remote reader; about 128 MiB of memory
- * for the default size (one page plus one PTE table per 2 MiB).  Changes no knob.
+ * for the default size (one page plus one PTE table per 2 MiB).  Partners: libnuma and 2 NUMA
+ * nodes for real migration; THP and shmem MADV_COLLAPSE (Linux 6.1+); UFFD_FEATURE_MOVE
+ * (6.8+); CONFIG_LRU_GEN enabled and debugfs for aging.  Changes no knob, except
+ * shmem_enabled never/deny -> advise through the harness state API (restored) on a kernel
+ * whose MADV_COLLAPSE of a memfd says EINVAL without it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,10 +88,16 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/falloc.h>
+#include <linux/userfaultfd.h>
 #include <liburing.h>
+#include <numa.h>
+#include <numaif.h>
 
 #include "mmt-compat.h"
 #include "mmtorture.h"
@@ -70,12 +105,31 @@
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+/* UFFDIO_MOVE (Linux 6.8, include/uapi/linux/userfaultfd.h); probed at run time */
+#define PR_UFFD_FEATURE_MOVE	(1ull << 16)
+struct pr_uffdio_move {
+	uint64_t dst;
+	uint64_t src;
+	uint64_t len;
+	uint64_t mode;
+	int64_t move;
+};
+#define PR_UFFDIO_MOVE		_IOWR(UFFDIO, 0x05, struct pr_uffdio_move)
 
 
 #define PM_PRESENT		(1ull << 63)
 #define PM_SWAP			(1ull << 62)
 
 #define THP_PMD_SIZE		"/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"
+#define THP_DIR_SHMEM		"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define LRU_GEN_ENABLED		"/sys/kernel/mm/lru_gen/enabled"
 
 /* Stamp words: range (20 bits) | word index (9) | generation (24) | checksum (11). */
 #define W_RANGE_SHIFT		44
@@ -85,7 +139,19 @@
 #define W_GEN_MASK		0xffffffu
 #define W_SUM_MASK		0x7ffull
 #define FILE_RANGE		0xfffffu	/* range field of the O_DIRECT file's words */
-#define MAX_RANGES		(FILE_RANGE - 1)
+#define MEMFD_RANGE		0xffffeu	/* the memfd's words; generation = file page */
+#define MR_RANGE		0xffff8u	/* + r: range r of the mremap region */
+#define UV_RANGE		0xffff0u	/* + t: token t of the UFFDIO_MOVE region */
+#define MAX_RANGES		(UV_RANGE - 1)
+
+/* the side regions (partners 2, 3, 5): a few 2 MiB ranges each */
+#define SH_NR			4	/* memfd ranges, mapped twice */
+#define MR_NR			4	/* mremap region ranges */
+#define MR_SKEW			16	/* pages: the third mremap position is not PMD aligned */
+#define UV_NR			4	/* UFFDIO_MOVE region ranges: two slots each */
+#define UV_TOKENS		4	/* stamp pages moving between the 2 * UV_NR slots */
+#define FORK_SAMPLE		32	/* stamp pages a fork child checks */
+#define LRU_BUF			(1 << 20)
 
 #define NR_FILE_PAGES		256	/* O_DIRECT file: page j is read into ranges r % 256 == j */
 #define BATCH			8	/* stamp pages per io_uring / vmsplice / remote operation */
@@ -97,6 +163,24 @@
 #define PUB_CURSOR		0	/* refaulter: the range it works on */
 #define PUB_SWEEPS		1	/* refaulter: sweeps over its ranges */
 #define PUB_RUN_NS		2	/* zapper: how long it zapped */
+#define PUB_SH_ZAPS		3	/* side_zapper: zaps of the memfd mappings */
+#define PUB_MR_ZAPS		4	/* side_zapper: zaps of the mremap region */
+#define PUB_UV_ZAPS		5	/* side_zapper: zaps of the UFFDIO_MOVE region */
+
+/* -p partners=: the race partners for other kernel walkers (all on by default) */
+enum pr_partner {
+	PA_MIGRATE = 1u << 0,
+	PA_PAGEOUT = 1u << 1,
+	PA_COLLAPSE = 1u << 2,
+	PA_UFFD = 1u << 3,
+	PA_FORK = 1u << 4,
+	PA_MREMAP = 1u << 5,
+	PA_LRU_GEN = 1u << 6,
+	PA_ALL = (1u << 7) - 1,
+};
+
+static const char *const pr_partner_names[] = { "migrate", "pageout", "collapse", "uffd_move",
+						"fork", "mremap", "lru_gen" };
 
 enum pr_metric {
 	M_DONTNEED,
@@ -124,6 +208,23 @@ enum pr_metric {
 	M_FULL_ZAPS,
 	M_PIN_FAILED,
 	M_ROGUE_WRITES,
+	M_MIGRATE,
+	M_MIGRATED,
+	M_MBIND,
+	M_PAGEOUT,
+	M_COLLAPSE,
+	M_COLLAPSE_OK,
+	M_SH_SPLITS,
+	M_SH_CHECKS,
+	M_SIDE_ZAPS,
+	M_UFFD_MOVE,
+	M_UFFD_EXACT,
+	M_UFFD_LOST,
+	M_FORKS,
+	M_FORK_CHECKS,
+	M_MREMAP,
+	M_MREMAP_EXACT,
+	M_LRU_AGING,
 	NR_METRICS
 };
 
@@ -179,6 +280,41 @@ static const struct mmt_metric pr_metrics[NR_METRICS + 1] = {
 		"io_uring_register_buffers failing with ENOMEM/EAGAIN (operation skipped)" },
 	[M_ROGUE_WRITES] = { "rogue_writes", "writes", MMT_TOTAL, MMT_BETTER_NONE,
 		"--inject corrupt: foreign stamp words written into stamp pages" },
+	[M_MIGRATE] = { "migrate", "pages/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"stamp pages passed to move_pages() (or an mbind(MPOL_MF_MOVE) span), then "
+		"copied and verified" },
+	[M_MIGRATED] = { "migrated", "pages", MMT_TOTAL, MMT_BETTER_NONE,
+		"stamp pages move_pages() put on another NUMA node (0 with one node)" },
+	[M_MBIND] = { "mbind_move", "calls", MMT_TOTAL, MMT_BETTER_NONE,
+		"mbind(MPOL_BIND, MPOL_MF_MOVE_ALL) of 1..8 ranges, policy reset after" },
+	[M_PAGEOUT] = { "pageout", "calls/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"MADV_COLD / MADV_PAGEOUT of 1..64 ranges, stamp pages verified after" },
+	[M_COLLAPSE] = { "shmem_collapse", "calls/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"MADV_COLLAPSE of a 2 MiB memfd range being zapped, range verified after" },
+	[M_COLLAPSE_OK] = { "shmem_collapse_ok", "calls", MMT_TOTAL, MMT_BETTER_NONE,
+		"MADV_COLLAPSE of the memfd returned 0" },
+	[M_SH_SPLITS] = { "shmem_splits", "ops", MMT_TOTAL, MMT_BETTER_NONE,
+		"punch-hole and rewrite of one memfd page (splits the THP for the next collapse)" },
+	[M_SH_CHECKS] = { "shmem_checks", "ranges", MMT_TOTAL, MMT_BETTER_NONE,
+		"2 MiB memfd ranges read back exactly (after a zap or a collapse)" },
+	[M_SIDE_ZAPS] = { "side_zaps", "zaps/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"MADV_DONTNEED of whole ranges of the memfd, mremap and UFFDIO_MOVE regions" },
+	[M_UFFD_MOVE] = { "uffd_move", "moves/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"UFFDIO_MOVE of a stamp page between slots of zapped ranges, page verified" },
+	[M_UFFD_EXACT] = { "uffd_move_exact", "moves", MMT_TOTAL, MMT_BETTER_NONE,
+		"moves with no zap around them: the moved page held exactly its stamp" },
+	[M_UFFD_LOST] = { "uffd_move_lost", "moves", MMT_TOTAL, MMT_BETTER_NONE,
+		"UFFDIO_MOVE failing with ENOENT/EEXIST/EAGAIN/EBUSY, or EINVAL as a zap raced" },
+	[M_FORKS] = { "forks", "forks/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"fork() of the zapped mm whose child verified 32 inherited stamp pages" },
+	[M_FORK_CHECKS] = { "fork_checks", "pages", MMT_TOTAL, MMT_BETTER_NONE,
+		"stamp pages fork children verified" },
+	[M_MREMAP] = { "mremap", "moves/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"mremap(MREMAP_FIXED) of a zapped region between three addresses, verified" },
+	[M_MREMAP_EXACT] = { "mremap_exact", "pages", MMT_TOTAL, MMT_BETTER_NONE,
+		"pages checked after a move with no zap since stamped: exactly the stamp" },
+	[M_LRU_AGING] = { "lru_gen_aging", "agings/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"MGLRU aging (force_scan) of this memcg through debugfs lru_gen, then verified" },
 	{}
 };
 
@@ -195,6 +331,10 @@ static const struct mmt_param pr_params[] = {
 	{ "revisit", MMT_P_INT, "4",
 	  "times a refaulter checks and restamps its current 4 ranges before moving on",
 	  1, 100000, NULL },
+	{ "partners", MMT_P_STR, "all",
+	  "race partners for other walkers, comma-separated: migrate (move_pages, mbind), "
+	  "pageout (MADV_COLD/PAGEOUT), collapse (memfd MADV_COLLAPSE), uffd_move, fork, "
+	  "mremap, lru_gen (MGLRU aging); or all, none", 0, 0, NULL },
 	{}
 };
 
@@ -225,6 +365,40 @@ struct pr_priv {
 	char uring_why[160];
 	char dio_why[200];
 	char dio_path[PATH_MAX];
+
+	unsigned int partners;	/* enum pr_partner */
+	/* migrate: NUMA nodes with memory */
+	int nr_nodes;
+	int nodes[64];
+	int max_node;
+	/* collapse: a memfd of SH_NR ranges mapped twice, its content kept in sh_tmpl */
+	int sh_fd;
+	bool sh_ok;
+	char *sh_map[2];
+	uint64_t *sh_tmpl;
+	void *sh_raw;
+	size_t sh_raw_len;
+	uint32_t sh_punch_begin[SH_NR];	/* punch-hole + rewrite of a page of range i */
+	uint32_t sh_punch_end[SH_NR];
+	char sh_why[240];
+	/* mremap: MR_NR ranges moving between mr_pos[0..2] inside one reservation */
+	char *mr_pos[3];
+	void *mr_raw;
+	size_t mr_raw_len;
+	int mr_cur;		/* index into mr_pos of where the region is now */
+	uint32_t mr_zap_begin[MR_NR];
+	uint32_t mr_zap_end[MR_NR];
+	/* UFFDIO_MOVE: UV_NR ranges, registered by the uffd_move role in the host's mm */
+	char *uv_region;
+	bool uv_ok;
+	char uv_why[200];
+	uint32_t uv_zap_begin[UV_NR];
+	uint32_t uv_zap_end[UV_NR];
+	/* MGLRU aging */
+	bool lru_ok;
+	char lru_why[240];
+	char lru_path[PATH_MAX];
+	char lru_memcg[PATH_MAX];
 };
 
 /* ---- stamps ---- */
@@ -267,6 +441,14 @@ static void word_str(const struct pr_priv *pv, uint64_t v, char *buf, size_t len
 		snprintf(buf, len, "0x%016" PRIx64 " (foreign data)", v);
 	else if (r == FILE_RANGE)
 		snprintf(buf, len, "0x%016" PRIx64 " (O_DIRECT file page %u word %u)", v, g, k);
+	else if (r == MEMFD_RANGE)
+		snprintf(buf, len, "0x%016" PRIx64 " (memfd page %u word %u)", v, g, k);
+	else if (r >= MR_RANGE && r < MR_RANGE + MR_NR)
+		snprintf(buf, len, "0x%016" PRIx64 " (stamp of mremap range %u word %u gen %u)", v,
+			 r - MR_RANGE, k, g);
+	else if (r >= UV_RANGE && r < UV_RANGE + UV_TOKENS)
+		snprintf(buf, len, "0x%016" PRIx64 " (stamp of UFFDIO_MOVE token %u word %u gen "
+			 "%u)", v, r - UV_RANGE, k, g);
 	else
 		snprintf(buf, len, "0x%016" PRIx64 " (stamp of range %u word %u gen %u)", v, r,
 			 k, g);
@@ -467,11 +649,11 @@ static int copy_fail(struct mmt_worker *w, const char *via, uint64_t r, long k,
 	word_str(pv, copy[k], found, sizeof(found));
 	if (hi < lo)
 		return pr_fail(w, "%s copy of range %" PRIu64 " stamp page %p word %ld: found %s; "
-			       "expected 0 (never stamped yet): a GUP'd page that is not the "
-			       "mapped page", via, r, (void *)stamp_page(pv, r), k, found);
+			       "expected 0 (never stamped yet): not the page that was mapped",
+			       via, r, (void *)stamp_page(pv, r), k, found);
 	return pr_fail(w, "%s copy of range %" PRIu64 " stamp page %p word %ld: found %s; "
 		       "expected 0 or 0x%016" PRIx64 " (this range and word, gen %" PRIu64
-		       "..%" PRIu64 "): a GUP'd page that is not the mapped page", via, r,
+		       "..%" PRIu64 "): not the page that was mapped", via, r,
 		       (void *)stamp_page(pv, r), k, found, word_enc(pv, r, (uint64_t)k, hi), lo,
 		       hi);
 }
@@ -597,6 +779,22 @@ struct own {
 	uint32_t bw;	/* zaps begun, read right after the stamp was written */
 };
 
+/*
+ * What an owner may find in its page: e_r = zaps ended, read before the page was read; b_r =
+ * zaps begun, read after it.  (a) no zap since the stamp: exactly the stamp; (b) a whole zap
+ * began after the stamp and ended before the read: all zero; (c) otherwise each word either.
+ */
+static enum pr_expect own_expect(const struct own *st, uint64_t gen, uint32_t e_r, uint32_t b_r)
+{
+	if (!gen)
+		return EXPECT_ZERO;
+	if (st->bs == st->es && b_r == st->bs)
+		return EXPECT_EXACT;
+	if ((int32_t)(e_r - st->bw) > 0)
+		return EXPECT_ZERO;
+	return EXPECT_EITHER;
+}
+
 /* What the owner expected of word k, for a failure report. */
 static void expect_str(const struct pr_priv *pv, enum pr_expect e, uint64_t r, uint64_t k,
 		       uint64_t gen, char *buf, size_t len)
@@ -637,14 +835,7 @@ static int owner_step(struct mmt_worker *w, uint64_t *copy, uint64_t r, struct o
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	b_r = __atomic_load_n(&pv->zap_begin[r], __ATOMIC_SEQ_CST);
 
-	if (!gen)
-		e = EXPECT_ZERO;
-	else if (st->bs == st->es && b_r == st->bs)
-		e = EXPECT_EXACT;
-	else if ((int32_t)(e_r - st->bw) > 0)
-		e = EXPECT_ZERO;
-	else
-		e = EXPECT_EITHER;
+	e = own_expect(st, gen, e_r, b_r);
 	bad = owner_check(pv, copy, r, gen, e, &nzero);
 	if (bad >= 0) {
 		char found[96], want[160];
@@ -1326,6 +1517,889 @@ static int rogue_run(struct mmt_worker *w)
 	return MMT_PASS;
 }
 
+/* ---- race partners for the other walkers the PT_RECLAIM series touches ---- */
+
+static bool partner(const struct pr_priv *pv, unsigned int p)
+{
+	return pv->partners & p;
+}
+
+static int partner_off(struct mmt_worker *w, const char *what)
+{
+	return mmt_role_skip(w, "%s: off (partners=%s)", what,
+			     mmt_param_str(w->ctx, "partners"));
+}
+
+/*
+ * Copy range r's stamp page and check it like a GUP'd copy: each word zero or r's stamp with
+ * a generation mapped since g0 was read (b0: zaps of r begun then).  PASS or a FAIL naming it.
+ */
+static int stamp_verify(struct mmt_worker *w, const char *via, uint64_t r, uint64_t *buf,
+			uint64_t g0, uint32_t b0, bool *raced)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t g1, lo, hi;
+	long bad;
+
+	memcpy(buf, stamp_page(pv, r), pv->psz);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	g1 = __atomic_load_n(&pv->gen[r], __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&pv->zap_begin[r], __ATOMIC_SEQ_CST) != b0)
+		*raced = true;
+	gen_window(g0, g1, &lo, &hi);
+	bad = copy_check(pv, buf, r, lo, hi);
+	if (bad >= 0)
+		return copy_fail(w, via, r, bad, buf, g0, g1);
+	return MMT_PASS;
+}
+
+/* ---- migrate: move_pages(), mbind(MPOL_MF_MOVE_ALL), MADV_COLD / MADV_PAGEOUT ---- */
+
+/* The node to move a page on node `cur` to: the next node with memory (the only one). */
+static int migrate_target(const struct pr_priv *pv, int cur, uint64_t *rnd)
+{
+	int i;
+
+	if (pv->nr_nodes < 2)
+		return pv->nodes[0];
+	for (i = 0; i < pv->nr_nodes; i++)
+		if (pv->nodes[i] == cur)
+			return pv->nodes[(i + 1) % pv->nr_nodes];
+	return pv->nodes[mmt_rand(rnd) % (uint64_t)pv->nr_nodes];
+}
+
+static bool transient(int err)
+{
+	return err == EINTR || err == EAGAIN || err == ENOMEM || err == EBUSY;
+}
+
+static int migrate_batch(struct mmt_worker *w, struct picker *pk, uint64_t *buf, int *flags)
+{
+	const struct pr_priv *pv = w->priv;
+	int nodes[BATCH], before[BATCH], status[BATCH];
+	uint64_t r[BATCH], g0[BATCH];
+	unsigned int n, k, moved = 0;
+	uint32_t b0[BATCH];
+	void *pages[BATCH];
+	bool raced = false;
+	long ret;
+	int st;
+
+	n = 1 + (unsigned int)(mmt_rand(&pk->rnd) % BATCH);
+	for (k = 0; k < n; k++) {
+		r[k] = pick(pk, 1);
+		b0[k] = __atomic_load_n(&pv->zap_begin[r[k]], __ATOMIC_SEQ_CST);
+		g0[k] = __atomic_load_n(&pv->gen[r[k]], __ATOMIC_SEQ_CST);
+		pages[k] = stamp_page(pv, r[k]);
+	}
+	/* where they are now: a page-table walk of its own (folio_walk_start) */
+	if (move_pages(0, n, pages, NULL, before, 0) < 0)
+		return pr_werror(w, "move_pages(nodes=NULL) of %u stamp pages: %s", n,
+				 strerror(errno));
+	for (k = 0; k < n; k++)
+		nodes[k] = migrate_target(pv, before[k], &pk->rnd);
+	ret = move_pages(0, n, pages, nodes, status, *flags);
+	if (ret < 0 && errno == EPERM && *flags == MPOL_MF_MOVE_ALL) {
+		*flags = MPOL_MF_MOVE;	/* no CAP_SYS_NICE: only pages mapped once */
+		ret = move_pages(0, n, pages, nodes, status, *flags);
+	}
+	if (ret < 0 && !transient(errno))
+		return pr_werror(w, "move_pages of %u stamp pages to node %d: %s", n, nodes[0],
+				 strerror(errno));
+	for (k = 0; ret >= 0 && k < n; k++)
+		if (before[k] >= 0 && before[k] != nodes[k] && status[k] == nodes[k])
+			moved++;
+	for (k = 0; k < n; k++) {
+		st = stamp_verify(w, "move_pages", r[k], buf, g0[k], b0[k], &raced);
+		if (st != MMT_PASS)
+			return st;
+	}
+	mmt_add(w, M_MIGRATE, n);
+	if (moved)
+		mmt_add(w, M_MIGRATED, moved);
+	return MMT_PASS;
+}
+
+/* mbind(MPOL_BIND, MPOL_MF_MOVE_ALL) of 1..8 ranges, then back to the default policy. */
+static int mbind_span(struct mmt_worker *w, struct picker *pk, uint64_t *buf, int *flags,
+		      struct bitmask *bm)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t n = 1 + mmt_rand(&pk->rnd) % 8, r0, g0[8], i;
+	unsigned long maxnode = bm->size + 1;
+	uint32_t b0[8];
+	bool raced = false;
+	char *a;
+	size_t len;
+	int node, st;
+	long ret;
+
+	if (n > pv->nr)
+		n = pv->nr;
+	r0 = pick(pk, n);
+	a = pv->region + r0 * pv->pmd;
+	len = n * pv->pmd;
+	for (i = 0; i < n; i++) {
+		b0[i] = __atomic_load_n(&pv->zap_begin[r0 + i], __ATOMIC_SEQ_CST);
+		g0[i] = __atomic_load_n(&pv->gen[r0 + i], __ATOMIC_SEQ_CST);
+	}
+	node = migrate_target(pv, -1, &pk->rnd);
+	numa_bitmask_clearall(bm);
+	numa_bitmask_setbit(bm, (unsigned int)node);
+	ret = mbind(a, len, MPOL_BIND, bm->maskp, maxnode, (unsigned int)*flags);
+	if (ret && errno == EPERM && *flags == MPOL_MF_MOVE_ALL) {
+		*flags = MPOL_MF_MOVE;
+		ret = mbind(a, len, MPOL_BIND, bm->maskp, maxnode, (unsigned int)*flags);
+	}
+	if (ret && !transient(errno) && errno != EIO)
+		return pr_werror(w, "mbind(%p, %zu MiB, MPOL_BIND node %d, MPOL_MF_MOVE): %s",
+				 (void *)a, len >> 20, node, strerror(errno));
+	if (mbind(a, len, MPOL_DEFAULT, NULL, 0, 0))
+		return pr_werror(w, "mbind(%p, %zu MiB, MPOL_DEFAULT): %s", (void *)a, len >> 20,
+				 strerror(errno));
+	for (i = 0; i < n; i++) {
+		st = stamp_verify(w, "mbind(MPOL_MF_MOVE)", r0 + i, buf, g0[i], b0[i], &raced);
+		if (st != MMT_PASS)
+			return st;
+	}
+	mmt_add(w, M_MIGRATE, n);
+	mmt_add(w, M_MBIND, 1);
+	return MMT_PASS;
+}
+
+/* MADV_COLD or MADV_PAGEOUT of 1..64 ranges; up to 8 of their stamp pages checked after. */
+static int pageout_span(struct mmt_worker *w, struct picker *pk, uint64_t *buf, bool cold)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t span = 1 + mmt_rand(&pk->rnd) % SCAN_RANGES, r0, r[8], g0[8], i, nchk;
+	uint32_t b0[8];
+	bool raced = false;
+	int st;
+
+	if (span > pv->nr)
+		span = pv->nr;
+	r0 = pick(pk, span);
+	nchk = span < 8 ? span : 8;
+	for (i = 0; i < nchk; i++) {
+		r[i] = r0 + (nchk == span ? i : mmt_rand(&pk->rnd) % span);
+		b0[i] = __atomic_load_n(&pv->zap_begin[r[i]], __ATOMIC_SEQ_CST);
+		g0[i] = __atomic_load_n(&pv->gen[r[i]], __ATOMIC_SEQ_CST);
+	}
+	if (madvise(pv->region + r0 * pv->pmd, span * pv->pmd, cold ? MADV_COLD : MADV_PAGEOUT) &&
+	    !transient(errno))
+		return pr_werror(w, "madvise(%p, %" PRIu64 " MiB, %s): %s",
+				 (void *)(pv->region + r0 * pv->pmd), (span * pv->pmd) >> 20,
+				 cold ? "MADV_COLD" : "MADV_PAGEOUT", strerror(errno));
+	for (i = 0; i < nchk; i++) {
+		st = stamp_verify(w, cold ? "MADV_COLD" : "MADV_PAGEOUT", r[i], buf, g0[i], b0[i],
+				  &raced);
+		if (st != MMT_PASS)
+			return st;
+	}
+	mmt_add(w, M_PAGEOUT, 1);
+	return MMT_PASS;
+}
+
+static int migrate_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	bool mig = partner(pv, PA_MIGRATE), po = partner(pv, PA_PAGEOUT);
+	int status = MMT_PASS, flags = MPOL_MF_MOVE_ALL;
+	struct bitmask *bm = NULL;
+	struct picker pk;
+	uint64_t *buf, op = 0;
+
+	if (!mig && !po)
+		return partner_off(w, "migrate and pageout");
+	if (mig && numa_available() < 0)
+		return mmt_role_skip(w, "migrate: libnuma says NUMA is not available");
+	picker_init(&pk, w);
+	buf = page_alloc(pv->psz);
+	if (!buf)
+		return pr_werror(w, "mmap: %s", strerror(errno));
+	if (mig)
+		bm = numa_allocate_nodemask();
+	while (going(w) && status == MMT_PASS) {
+		op++;
+		if (mig && (!po || (op & 1))) {
+			if (op % 16 == 1)
+				status = mbind_span(w, &pk, buf, &flags, bm);
+			else
+				status = migrate_batch(w, &pk, buf, &flags);
+		} else {
+			status = pageout_span(w, &pk, buf, (op >> 1) & 1);
+		}
+	}
+	if (bm)
+		numa_free_nodemask(bm);
+	munmap(buf, pv->psz);
+	return status;
+}
+
+/* ---- collapse: MADV_COLLAPSE of a memfd mapped twice, while side_zapper zaps it ---- */
+
+/* The page of memfd range i that sh_split punches out and writes back. */
+static uint64_t sh_punch_page(const struct pr_priv *pv, uint64_t i)
+{
+	return (i * 37 + 5) % pv->ppr;
+}
+
+/*
+ * Read memfd range i through mapping m: it must hold exactly the file's data (a zap of a
+ * shared file mapping drops no data; a collapse copies it), except that the page a
+ * punch-hole-and-rewrite raced may read 0 in any byte.
+ */
+static int sh_check(struct mmt_worker *w, int m, uint64_t i, uint64_t *buf, const char *after)
+{
+	const struct pr_priv *pv = w->priv;
+	const char *base = pv->sh_map[m] + i * pv->pmd;
+	const uint64_t *tmpl = pv->sh_tmpl + i * pv->pmd / 8;
+	uint32_t pe, pb, pb2;
+	uint64_t p, k;
+
+	pe = __atomic_load_n(&pv->sh_punch_end[i], __ATOMIC_SEQ_CST);
+	pb = __atomic_load_n(&pv->sh_punch_begin[i], __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (p = 0; p < pv->ppr; p++) {
+		const uint64_t *t = tmpl + p * pv->words;
+		bool raced;
+
+		memcpy(buf, base + p * pv->psz, pv->psz);
+		if (!memcmp(buf, t, pv->psz))
+			continue;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		pb2 = __atomic_load_n(&pv->sh_punch_begin[i], __ATOMIC_SEQ_CST);
+		raced = p == sh_punch_page(pv, i) && (pe != pb || pb2 != pb);
+		for (k = 0; k < pv->words; k++) {
+			char found[96];
+
+			if (buf[k] == t[k] || (raced && bytes_of(buf[k], t[k])))
+				continue;
+			word_str(pv, buf[k], found, sizeof(found));
+			return pr_fail(w, "memfd range %" PRIu64 " page %" PRIu64 " via mapping %d "
+				       "(%p) word %" PRIu64 ": found %s; expected %s0x%016" PRIx64
+				       " (memfd page %" PRIu64 "'s data) after %s: shared file data "
+				       "must survive MADV_DONTNEED and MADV_COLLAPSE", i, p, m,
+				       (const void *)(base + p * pv->psz), k, found,
+				       raced ? "0 (a punch-hole raced) or " : "", t[k],
+				       i * pv->ppr + p, after);
+		}
+	}
+	mmt_add(w, M_SH_CHECKS, 1);
+	return MMT_PASS;
+}
+
+/* Punch one page of memfd range i out and write it back: splits a THP there. */
+static int sh_split(struct mmt_worker *w, uint64_t i)
+{
+	struct pr_priv *pv = w->priv;
+	uint64_t pg = i * pv->ppr + sh_punch_page(pv, i);
+	off_t off = (off_t)(pg * pv->psz);
+	int ret = 0;
+
+	__atomic_fetch_add(&pv->sh_punch_begin[i], 1, __ATOMIC_SEQ_CST);
+	if (fallocate(pv->sh_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+		      (off_t)pv->psz))
+		ret = -errno;
+	if (!ret)
+		ret = mmt_pwrite_full(pv->sh_fd, pv->sh_tmpl + pg * pv->words, pv->psz, off);
+	__atomic_fetch_add(&pv->sh_punch_end[i], 1, __ATOMIC_SEQ_CST);
+	if (ret)
+		return pr_werror(w, "punch-hole and rewrite of memfd page %" PRIu64 ": %s", pg,
+				 strerror(-ret));
+	mmt_add(w, M_SH_SPLITS, 1);
+	return MMT_PASS;
+}
+
+static int collapse_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	int status = MMT_PASS;
+	uint64_t rnd = w->seed, *buf;
+
+	if (!partner(pv, PA_COLLAPSE))
+		return partner_off(w, "collapse");
+	if (!pv->sh_ok)
+		return mmt_role_skip(w, "collapse: %s", pv->sh_why);
+	buf = page_alloc(pv->psz);
+	if (!buf)
+		return pr_werror(w, "mmap: %s", strerror(errno));
+	while (going(w) && status == MMT_PASS) {
+		uint64_t i = mmt_rand(&rnd) % SH_NR;
+		int m = (int)(mmt_rand(&rnd) & 1), err;
+
+		err = madvise(pv->sh_map[m] + i * pv->pmd, pv->pmd, MADV_COLLAPSE) ? errno : 0;
+		if (err == EFAULT || err == EPERM || err == ENOSYS) {
+			status = pr_werror(w, "MADV_COLLAPSE of memfd range %" PRIu64 " via mapping "
+					   "%d: %s", i, m, strerror(err));
+			break;
+		}
+		mmt_add(w, M_COLLAPSE, 1);
+		if (!err)
+			mmt_add(w, M_COLLAPSE_OK, 1);
+		status = sh_check(w, m, i, buf, err ? "a failed MADV_COLLAPSE" : "MADV_COLLAPSE");
+		if (status == MMT_PASS && !err && (mmt_rand(&rnd) & 1))
+			status = sh_split(w, i);
+	}
+	munmap(buf, pv->psz);
+	return status;
+}
+
+/* ---- side_zapper: MADV_DONTNEED of whole ranges of the memfd, mremap and uffd regions ---- */
+
+static int side_zap(struct mmt_worker *w, char *a, uint64_t n, uint32_t *begin, uint32_t *end,
+		    const char *what)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t i;
+	int err = 0;
+
+	for (i = 0; begin && i < n; i++)
+		__atomic_fetch_add(&begin[i], 1, __ATOMIC_SEQ_CST);
+	if (madvise(a, n * pv->pmd, MADV_DONTNEED))
+		err = errno;
+	for (i = 0; end && i < n; i++)
+		__atomic_fetch_add(&end[i], 1, __ATOMIC_SEQ_CST);
+	if (err)
+		return pr_werror(w, "madvise(%p, %" PRIu64 " MiB of the %s, MADV_DONTNEED): %s",
+				 (void *)a, (n * pv->pmd) >> 20, what, strerror(err));
+	mmt_add(w, M_SIDE_ZAPS, 1);
+	return MMT_PASS;
+}
+
+static int side_zapper_run(struct mmt_worker *w)
+{
+	struct pr_priv *pv = w->priv;
+	uint64_t rnd = w->seed, op = 0, *buf, cnt[3] = { 0 };
+	int status = MMT_PASS, nt = 0;
+	char targets[3];
+
+	if (partner(pv, PA_COLLAPSE) && pv->sh_ok)
+		targets[nt++] = 'S';
+	if (partner(pv, PA_MREMAP) && pv->mr_pos[0])
+		targets[nt++] = 'M';
+	if (partner(pv, PA_UFFD) && pv->uv_ok)
+		targets[nt++] = 'U';
+	if (!nt)
+		return mmt_role_skip(w, "side_zapper: no memfd, mremap or UFFDIO_MOVE region to zap "
+				     "(partners off or unavailable)");
+	buf = page_alloc(pv->psz);
+	if (!buf)
+		return pr_werror(w, "mmap: %s", strerror(errno));
+	while (going(w) && status == MMT_PASS) {
+		char t = targets[op++ % (uint64_t)nt];
+		uint64_t i0, n;
+
+		if (t == 'S') {
+			int m = (int)(mmt_rand(&rnd) & 1);
+
+			i0 = mmt_rand(&rnd) % SH_NR;
+			n = 1 + mmt_rand(&rnd) % (SH_NR - i0);
+			status = side_zap(w, pv->sh_map[m] + i0 * pv->pmd, n, NULL, NULL,
+					  "memfd mapping");
+			if (status == MMT_PASS)
+				status = sh_check(w, m, i0 + mmt_rand(&rnd) % n, buf,
+						  "MADV_DONTNEED");
+			__atomic_store_n(&w->slot->pub[PUB_SH_ZAPS], ++cnt[0], __ATOMIC_RELAXED);
+		} else if (t == 'M') {
+			int cur = __atomic_load_n(&pv->mr_cur, __ATOMIC_SEQ_CST);
+
+			i0 = mmt_rand(&rnd) % MR_NR;
+			n = 1 + mmt_rand(&rnd) % (MR_NR - i0);
+			status = side_zap(w, pv->mr_pos[cur] + i0 * pv->pmd, n,
+					  &pv->mr_zap_begin[i0], &pv->mr_zap_end[i0],
+					  "mremap region");
+			__atomic_store_n(&w->slot->pub[PUB_MR_ZAPS], ++cnt[1], __ATOMIC_RELAXED);
+		} else {
+			i0 = mmt_rand(&rnd) % UV_NR;
+			n = 1 + mmt_rand(&rnd) % (UV_NR - i0);
+			status = side_zap(w, pv->uv_region + i0 * pv->pmd, n, &pv->uv_zap_begin[i0],
+					  &pv->uv_zap_end[i0], "UFFDIO_MOVE region");
+			__atomic_store_n(&w->slot->pub[PUB_UV_ZAPS], ++cnt[2], __ATOMIC_RELAXED);
+		}
+	}
+	munmap(buf, pv->psz);
+	return status;
+}
+
+/* ---- uffd_move: UFFDIO_MOVE of stamp pages between slots of ranges being zapped ---- */
+
+struct uv_token {
+	int slot;	/* 2 per range: slot s is in range s / 2 */
+	uint64_t gen;
+	bool clean;	/* written with no zap of its range around, none begun since bsnap */
+	uint32_t bsnap;
+};
+
+static uint64_t *uv_slot(const struct pr_priv *pv, int s)
+{
+	uint64_t r = (uint64_t)s / 2, p = (r * 37 + 11 + (uint64_t)(s & 1) * (pv->ppr / 2)) % pv->ppr;
+
+	return (uint64_t *)(pv->uv_region + r * pv->pmd + p * pv->psz);
+}
+
+/* (Re)write token t in its slot: a fault of a fresh page when it was zapped or moved away. */
+static void uv_write(const struct pr_priv *pv, struct uv_token *tok, int t)
+{
+	int r = tok->slot / 2;
+	uint32_t e, b, b2;
+
+	e = __atomic_load_n(&pv->uv_zap_end[r], __ATOMIC_SEQ_CST);
+	b = __atomic_load_n(&pv->uv_zap_begin[r], __ATOMIC_SEQ_CST);
+	tok->gen++;
+	stamp_fill(pv, uv_slot(pv, tok->slot), UV_RANGE + (uint64_t)t, tok->gen);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	b2 = __atomic_load_n(&pv->uv_zap_begin[r], __ATOMIC_SEQ_CST);
+	tok->clean = e == b && b2 == b;
+	tok->bsnap = b2;
+}
+
+/* For a failure report: which slots are present (pagemap) and what they hold. */
+static void uv_where(const struct pr_priv *pv, int t, uint64_t gen, const int *occ, char *buf,
+		     size_t len)
+{
+	size_t off = 0;
+	int fd, s;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	for (s = 0; s < 2 * UV_NR && off < len; s++) {
+		uint64_t ent = 0, *p = uv_slot(pv, s);
+		uint32_t r, k, g;
+		const char *what = "-";
+
+		if (fd >= 0)
+			mmt_pread_full(fd, &ent, 8, (off_t)((uintptr_t)p / pv->psz * 8));
+		if (ent & PM_PRESENT)
+			what = !p[0] ? "0" : !word_dec(pv, p[0], &r, &k, &g) ? "foreign" :
+			       r == UV_RANGE + (uint64_t)t && g == (gen & W_GEN_MASK) ? "THIS" :
+			       "other token";
+		off += (size_t)snprintf(buf + off, len - off, "%sslot %d occ %d %s %s",
+					s ? "; " : "", s, occ[s],
+					ent & PM_PRESENT ? "present" : "none", what);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static int uv_move(struct mmt_worker *w, int uffd, struct uv_token *tok, int t, int *occ,
+		   uint64_t *rnd, uint64_t *buf)
+{
+	const struct pr_priv *pv = w->priv;
+	int s = tok->slot, d, rs = s / 2, rd, tries;
+	struct pr_uffdio_move mv = { 0 };
+	uint32_t e0, b0, b1;
+	bool clean_s, exact;
+	uint64_t k;
+
+	for (tries = 0, d = s; tries < 64 && (d == s || occ[d] >= 0); tries++)
+		d = (int)(mmt_rand(rnd) % (2 * UV_NR));
+	if (occ[d] >= 0)
+		return MMT_PASS;
+	rd = d / 2;
+	clean_s = tok->clean &&
+		  __atomic_load_n(&pv->uv_zap_begin[rs], __ATOMIC_SEQ_CST) == tok->bsnap;
+	e0 = __atomic_load_n(&pv->uv_zap_end[rd], __ATOMIC_SEQ_CST);
+	b0 = __atomic_load_n(&pv->uv_zap_begin[rd], __ATOMIC_SEQ_CST);
+	mv.dst = (uint64_t)(uintptr_t)uv_slot(pv, d);
+	mv.src = (uint64_t)(uintptr_t)uv_slot(pv, s);
+	mv.len = pv->psz;
+	if (ioctl(uffd, PR_UFFDIO_MOVE, &mv)) {
+		int err = errno;
+		bool zs, zd;
+
+		if (err == EINTR)
+			return MMT_PASS;
+		/* did a zap of either range begin before or during the move? */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		zs = !clean_s || __atomic_load_n(&pv->uv_zap_begin[rs], __ATOMIC_SEQ_CST) !=
+				 tok->bsnap;
+		zd = e0 != b0 || __atomic_load_n(&pv->uv_zap_begin[rd], __ATOMIC_SEQ_CST) != b0;
+		/*
+		 * move_pages_pte() says EINVAL when it finds a PMD none after taking the
+		 * PTE locks: PT_RECLAIM freed the table meanwhile.  Only a zap explains it.
+		 */
+		if (err == EINVAL && (zs || zd))
+			err = EAGAIN;
+		if (err == ENOENT && !zs) {
+			char where[200];
+
+			uv_where(pv, t, tok->gen, occ, where, sizeof(where));
+			return pr_fail(w, "UFFDIO_MOVE of token %d from %p (range %d) to %p: ENOENT, "
+				       "the source page is gone though no zap of its range began "
+				       "since stamp gen %" PRIu64 " was written [%s]", t,
+				       uv_slot(pv, s), rs, uv_slot(pv, d), tok->gen, where);
+		}
+		if (err != ENOENT && err != EEXIST && err != EAGAIN && err != EBUSY)
+			return pr_werror(w, "UFFDIO_MOVE of %p to %p: %s", uv_slot(pv, s),
+					 uv_slot(pv, d), strerror(err));
+		mmt_add(w, M_UFFD_LOST, 1);
+		if (err == EEXIST)	/* an empty slot is not empty: clear it */
+			madvise(uv_slot(pv, d), pv->psz, MADV_DONTNEED);
+		if (err != EAGAIN)	/* a zap won (ENOENT) or a fork shared it (EBUSY) */
+			uv_write(pv, tok, t);
+		else
+			tok->clean = !zs;	/* an EINVAL race may have zapped it */
+		return MMT_PASS;
+	}
+	occ[s] = -1;
+	occ[d] = t;
+	tok->slot = d;
+	memcpy(buf, uv_slot(pv, d), pv->psz);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	b1 = __atomic_load_n(&pv->uv_zap_begin[rd], __ATOMIC_SEQ_CST);
+	exact = clean_s && e0 == b0 && b1 == b0;
+	for (k = 0; k < pv->words; k++) {
+		uint64_t want = word_enc(pv, UV_RANGE + (uint64_t)t, k, tok->gen);
+		char found[96];
+
+		if (buf[k] == want || (!exact && !buf[k]))
+			continue;
+		word_str(pv, buf[k], found, sizeof(found));
+		return pr_fail(w, "UFFDIO_MOVE of token %d from %p (range %d) to %p (range %d): "
+			       "word %" PRIu64 " is %s; expected %s0x%016" PRIx64 " (its stamp gen %"
+			       PRIu64 "%s)", t, uv_slot(pv, s), rs, uv_slot(pv, d), rd, k, found,
+			       exact ? "" : "0 or ", want, tok->gen,
+			       exact ? "; no zap of either range around the move" : "; a zap raced");
+	}
+	mmt_add(w, M_UFFD_MOVE, 1);
+	if (exact) {
+		mmt_add(w, M_UFFD_EXACT, 1);
+		tok->bsnap = b1;	/* clean in its new range from here on */
+	} else {
+		uv_write(pv, tok, t);
+	}
+	return MMT_PASS;
+}
+
+static int uffd_move_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	struct uffdio_api api = { .api = UFFD_API, .features = PR_UFFD_FEATURE_MOVE };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uv_token tok[UV_TOKENS];
+	int occ[2 * UV_NR], uffd, t, status = MMT_PASS;
+	uint64_t rnd = w->seed, *buf;
+
+	if (!partner(pv, PA_UFFD))
+		return partner_off(w, "uffd_move");
+	if (!pv->uv_ok)
+		return mmt_role_skip(w, "uffd_move: %s", pv->uv_why);
+	/* the registration must be made in this mm: fork drops it without EVENT_FORK */
+	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		return pr_werror(w, "userfaultfd(): %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api)) {
+		status = pr_werror(w, "UFFDIO_API with UFFD_FEATURE_MOVE: %s", strerror(errno));
+		goto out_fd;
+	}
+	/* write-protect mode: faults on missing pages stay ordinary; nothing is protected */
+	reg.range.start = (uint64_t)(uintptr_t)pv->uv_region;
+	reg.range.len = UV_NR * pv->pmd;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		status = mmt_role_skip(w, "uffd_move: UFFDIO_REGISTER_MODE_WP of anonymous memory: "
+				       "%s", strerror(errno));
+		goto out_fd;
+	}
+	buf = page_alloc(pv->psz);
+	if (!buf) {
+		status = pr_werror(w, "mmap: %s", strerror(errno));
+		goto out_fd;
+	}
+	for (t = 0; t < 2 * UV_NR; t++)
+		occ[t] = -1;
+	for (t = 0; t < UV_TOKENS; t++) {
+		tok[t] = (struct uv_token){ .slot = 2 * t };
+		occ[2 * t] = t;
+		uv_write(pv, &tok[t], t);
+	}
+	while (going(w) && status == MMT_PASS) {
+		t = (int)(mmt_rand(&rnd) % UV_TOKENS);
+		status = uv_move(w, uffd, &tok[t], t, occ, &rnd, buf);
+	}
+	munmap(buf, pv->psz);
+out_fd:
+	close(uffd);
+	return status;
+}
+
+/* ---- forker: fork (copy_page_range) of the mm being zapped; the child checks ---- */
+
+/* In the child: each sampled stamp page as inherited; 0, or 1 with the reason in msg. */
+static int fork_child(const struct pr_priv *pv, const uint64_t *r, const uint64_t *g0,
+		      char *msg)
+{
+	unsigned int k;
+
+	alarm(30);
+	for (k = 0; k < FORK_SAMPLE; k++) {
+		const uint64_t *p = stamp_page(pv, r[k]);
+		uint64_t g1 = __atomic_load_n(&pv->gen[r[k]], __ATOMIC_SEQ_CST), lo, hi;
+		char found[96];
+		long bad;
+
+		gen_window(g0[k], g1, &lo, &hi);
+		bad = copy_check(pv, p, r[k], lo, hi);
+		if (bad < 0)
+			continue;
+		word_str(pv, p[bad], found, sizeof(found));
+		snprintf(msg, MMT_REASON_LEN - 64, "fork child: inherited stamp page of range %"
+			 PRIu64 " (%p) word %ld: found %s; expected 0 or 0x%016" PRIx64 " (this "
+			 "range and word, gen %" PRIu64 "..%" PRIu64 ")", r[k], (const void *)p,
+			 bad, found, hi >= lo ? word_enc(pv, r[k], (uint64_t)bad, hi) : 0, lo, hi);
+		return 1;
+	}
+	return 0;
+}
+
+static int forker_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	uint64_t r[FORK_SAMPLE], g0[FORK_SAMPLE];
+	int status = MMT_PASS, ws;
+	struct picker pk;
+	unsigned int k;
+	char *msg;
+	pid_t pid;
+
+	if (!partner(pv, PA_FORK))
+		return partner_off(w, "fork");
+	picker_init(&pk, w);
+	msg = mmap(NULL, MMT_REASON_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		   0);
+	if (msg == MAP_FAILED)
+		return pr_werror(w, "mmap: %s", strerror(errno));
+	while (going(w)) {
+		for (k = 0; k < FORK_SAMPLE; k++) {
+			r[k] = pick(&pk, 1);
+			g0[k] = __atomic_load_n(&pv->gen[r[k]], __ATOMIC_SEQ_CST);
+		}
+		msg[0] = 0;
+		pid = fork();
+		if (pid < 0 && (errno == EAGAIN || errno == ENOMEM)) {
+			mmt_sleep(w, 1000000);
+			continue;
+		}
+		if (pid < 0) {
+			status = pr_werror(w, "fork: %s", strerror(errno));
+			break;
+		}
+		if (!pid)
+			_exit(fork_child(pv, r, g0, msg));
+		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+			;
+		if (WIFSIGNALED(ws)) {
+			status = pr_fail(w, "fork child pid %d died of signal %s while checking the "
+					 "stamp pages it inherited", (int)pid,
+					 strsignal(WTERMSIG(ws)));
+			break;
+		}
+		if (WEXITSTATUS(ws) == 1) {
+			status = pr_fail(w, "%s", msg);
+			break;
+		}
+		if (WEXITSTATUS(ws)) {
+			status = pr_werror(w, "fork child exited with %d", WEXITSTATUS(ws));
+			break;
+		}
+		mmt_add(w, M_FORKS, 1);
+		mmt_add(w, M_FORK_CHECKS, FORK_SAMPLE);
+	}
+	munmap(msg, MMT_REASON_LEN);
+	return status;
+}
+
+/* ---- mremap: move_ptes / move_normal_pmd of a region being zapped ---- */
+
+/* After a move: check range r's stamp page at base as its owner would, then restamp. */
+static int mr_step(struct mmt_worker *w, char *base, uint64_t r, struct own *st, uint64_t *gen,
+		   uint64_t *buf, const char *move)
+{
+	struct pr_priv *pv = w->priv;
+	uint64_t *page = (uint64_t *)(base + r * pv->pmd + stamp_idx(pv, r) * pv->psz), nz;
+	uint32_t e_r, b_r;
+	enum pr_expect e;
+	long bad;
+
+	e_r = __atomic_load_n(&pv->mr_zap_end[r], __ATOMIC_SEQ_CST);
+	memcpy(buf, page, pv->psz);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	b_r = __atomic_load_n(&pv->mr_zap_begin[r], __ATOMIC_SEQ_CST);
+	e = own_expect(st, *gen, e_r, b_r);
+	/* a zap counted for r may have hit the address the region had just left */
+	if (e == EXPECT_ZERO && *gen)
+		e = EXPECT_EITHER;
+	bad = owner_check(pv, buf, MR_RANGE + r, *gen, e, &nz);
+	if (bad >= 0) {
+		char found[96], want[160];
+
+		word_str(pv, buf[bad], found, sizeof(found));
+		expect_str(pv, e, MR_RANGE + r, (uint64_t)bad, *gen, want, sizeof(want));
+		return pr_fail(w, "mremap range %" PRIu64 " stamp page %p after %s: word %ld: found "
+			       "%s; expected %s [zaps begun/ended: %u/%u before the stamp, %u/- "
+			       "after it, -/%u before the check, %u/- after it]", r, (void *)page,
+			       move, bad, found, want, st->bs, st->es, st->bw, e_r, b_r);
+	}
+	if (*gen && e == EXPECT_EXACT)
+		mmt_add(w, M_MREMAP_EXACT, 1);
+	st->es = __atomic_load_n(&pv->mr_zap_end[r], __ATOMIC_SEQ_CST);
+	st->bs = __atomic_load_n(&pv->mr_zap_begin[r], __ATOMIC_SEQ_CST);
+	(*gen)++;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	stamp_fill(pv, page, MR_RANGE + r, *gen);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	st->bw = __atomic_load_n(&pv->mr_zap_begin[r], __ATOMIC_SEQ_CST);
+	return MMT_PASS;
+}
+
+static int mremap_run(struct mmt_worker *w)
+{
+	struct pr_priv *pv = w->priv;
+	/* aligned <-> aligned moves whole PTE tables, aligned <-> skewed goes PTE by PTE */
+	static const int order[4] = { 1, 0, 2, 0 };
+	static const char *const moves[3][3] = {
+		{ "", "a move from P0 to P1", "a move from P0 to P2 (unaligned)" },
+		{ "a move from P1 to P0", "", "" },
+		{ "a move from P2 (unaligned) to P0", "", "" },
+	};
+	size_t len = MR_NR * pv->pmd;
+	struct own st[MR_NR] = { 0 };
+	uint64_t gen[MR_NR] = { 0 }, *buf, op = 0, r;
+	int status = MMT_PASS, cur = 0, next;
+
+	if (!partner(pv, PA_MREMAP))
+		return partner_off(w, "mremap");
+	if (!pv->mr_pos[0])
+		return mmt_role_skip(w, "mremap: the region could not be set up");
+	buf = page_alloc(pv->psz);
+	if (!buf)
+		return pr_werror(w, "mmap: %s", strerror(errno));
+	for (r = 0; r < MR_NR && status == MMT_PASS; r++)
+		status = mr_step(w, pv->mr_pos[cur], r, &st[r], &gen[r], buf, "setup");
+	while (going(w) && status == MMT_PASS) {
+		next = order[op++ % 4];
+		/* DONTUNMAP keeps the old range mapped (empty): no one else can map there */
+		if (mremap(pv->mr_pos[cur], len, len, MREMAP_MAYMOVE | MREMAP_FIXED |
+			   MREMAP_DONTUNMAP, pv->mr_pos[next]) == MAP_FAILED) {
+			if (errno == EINVAL && op == 1)
+				status = mmt_role_skip(w, "mremap: MREMAP_DONTUNMAP: EINVAL (needs "
+						       "Linux >= 5.7)");
+			else
+				status = pr_werror(w, "mremap(%p -> %p, %zu MiB, MREMAP_FIXED | "
+						   "MREMAP_DONTUNMAP): %s", (void *)pv->mr_pos[cur],
+						   (void *)pv->mr_pos[next], len >> 20,
+						   strerror(errno));
+			break;
+		}
+		__atomic_store_n(&pv->mr_cur, next, __ATOMIC_SEQ_CST);
+		for (r = 0; r < MR_NR && status == MMT_PASS; r++)
+			status = mr_step(w, pv->mr_pos[next], r, &st[r], &gen[r], buf,
+					 moves[cur][next]);
+		cur = next;
+		if (status == MMT_PASS)
+			mmt_add(w, M_MREMAP, 1);
+	}
+	munmap(buf, pv->psz);
+	return status;
+}
+
+/* ---- lru_gen: MGLRU aging of this memcg (page-table walks of our mm) ---- */
+
+/* The memcg id and a node's max_gen of memcg path `memcg` in debugfs lru_gen; 0 or -ENOENT. */
+static int lru_find(char *text, const char *memcg, int node, unsigned long *id,
+		    unsigned long *max_gen)
+{
+	bool in_memcg = false, in_node = false, found = false;
+	char *line, *save = NULL, path[PATH_MAX];
+	unsigned long v;
+	int n;
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (sscanf(line, "memcg %lu %4095s", &v, path) == 2) {
+			in_memcg = !strcmp(path, memcg);
+			in_node = false;
+			if (in_memcg)
+				*id = v;
+		} else if (sscanf(line, "node %d", &n) == 1) {
+			in_node = in_memcg && n == node;
+		} else if (in_node && sscanf(line, "%lu", &v) == 1) {
+			*max_gen = v;	/* the last generation listed is max_gen */
+			found = true;
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
+static int lru_gen_run(struct mmt_worker *w)
+{
+	const struct pr_priv *pv = w->priv;
+	unsigned long id = 0, max_gen = 0;
+	uint64_t r[BATCH], g0[BATCH], *buf;
+	int status = MMT_PASS, fd, i;
+	uint32_t b0[BATCH];
+	struct picker pk;
+	char *text, cmd[96];
+	bool raced = false;
+	unsigned int k;
+
+	if (!partner(pv, PA_LRU_GEN))
+		return partner_off(w, "lru_gen");
+	if (!pv->lru_ok)
+		return mmt_role_skip(w, "lru_gen: %s", pv->lru_why);
+	picker_init(&pk, w);
+	text = malloc(LRU_BUF);
+	buf = page_alloc(pv->psz);
+	if (!text || !buf) {
+		status = pr_werror(w, "out of memory");
+		goto out;
+	}
+	while (going(w) && status == MMT_PASS) {
+		bool aged = false;
+
+		for (k = 0; k < BATCH; k++) {
+			r[k] = pick(&pk, 1);
+			b0[k] = __atomic_load_n(&pv->zap_begin[r[k]], __ATOMIC_SEQ_CST);
+			g0[k] = __atomic_load_n(&pv->gen[r[k]], __ATOMIC_SEQ_CST);
+		}
+		for (i = 0; i < pv->nr_nodes; i++) {
+			ssize_t got = mmt_read_file(pv->lru_path, text, LRU_BUF);
+
+			if (got < 0) {
+				status = pr_werror(w, "read %s: %s", pv->lru_path,
+						   strerror((int)-got));
+				break;
+			}
+			if (lru_find(text, pv->lru_memcg, pv->nodes[i], &id, &max_gen))
+				continue;
+			/* + memcg_id node_id max_gen [can_swap [force_scan]] */
+			snprintf(cmd, sizeof(cmd), "+ %lu %d %lu 1 1", id, pv->nodes[i], max_gen);
+			fd = open(pv->lru_path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0) {
+				status = pr_werror(w, "open %s: %s", pv->lru_path, strerror(errno));
+				break;
+			}
+			/* EINVAL: max_gen moved on meanwhile */
+			if (write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd))
+				aged = true;
+			else if (errno != EINVAL && !transient(errno))
+				status = pr_werror(w, "write '%s' to %s: %s", cmd, pv->lru_path,
+						   strerror(errno));
+			close(fd);
+		}
+		for (k = 0; k < BATCH && status == MMT_PASS; k++)
+			status = stamp_verify(w, "MGLRU aging", r[k], buf, g0[k], b0[k], &raced);
+		if (aged && status == MMT_PASS)
+			mmt_add(w, M_LRU_AGING, 1);
+		mmt_sleep(w, 20000000);
+	}
+out:
+	free(text);
+	if (buf)
+		munmap(buf, pv->psz);
+	return status;
+}
+
 /* ---- setup / verify / teardown ---- */
 
 static long long vmpte_kb(void)
@@ -1548,14 +2622,289 @@ out_buf:
 	return ret;
 }
 
+/* -p partners=a,b,...|all|none -> enum pr_partner; -1 on an unknown name */
+static int parse_partners(const char *spec, unsigned int *mask, char *bad, size_t len)
+{
+	char buf[256], *tok, *save = NULL;
+	size_t i;
+
+	*mask = 0;
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", spec ? spec : "all") >= sizeof(buf))
+		return -1;
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (!strcmp(tok, "all")) {
+			*mask |= PA_ALL;
+			continue;
+		}
+		if (!strcmp(tok, "none"))
+			continue;
+		for (i = 0; i < sizeof(pr_partner_names) / sizeof(pr_partner_names[0]); i++)
+			if (!strcmp(tok, pr_partner_names[i]))
+				break;
+		if (i == sizeof(pr_partner_names) / sizeof(pr_partner_names[0])) {
+			snprintf(bad, len, "%s", tok);
+			return -1;
+		}
+		*mask |= 1u << i;
+	}
+	return 0;
+}
+
+/* NUMA nodes with memory this process may use: the migration targets. */
+static void setup_nodes(struct mmt_ctx *ctx, struct pr_priv *pv)
+{
+	struct bitmask *allowed;
+	int n;
+
+	pv->nr_nodes = 0;
+	if (numa_available() >= 0) {
+		allowed = numa_get_mems_allowed();
+		for (n = 0; n <= numa_max_node() && pv->nr_nodes < 64; n++) {
+			long long free_b;
+
+			if (numa_bitmask_isbitset(allowed, (unsigned int)n) &&
+			    numa_node_size64(n, &free_b) > 0)
+				pv->nodes[pv->nr_nodes++] = n;
+		}
+		numa_bitmask_free(allowed);
+	}
+	if (!pv->nr_nodes)
+		pv->nodes[pv->nr_nodes++] = 0;
+	if (!partner(pv, PA_MIGRATE))
+		return;
+	if (pv->nr_nodes >= 2)
+		mmt_note(ctx, "migrate: %d NUMA nodes with memory: move_pages() and mbind("
+			 "MPOL_MF_MOVE_ALL) move stamp pages between them (migrate_pages: rmap "
+			 "walk, migration entries) while their ranges are zapped", pv->nr_nodes);
+	else
+		mmt_note(ctx, "migrate: one NUMA node with memory (node %d): move_pages() and "
+			 "mbind(MPOL_MF_MOVE_ALL) target it and walk the page tables (folio_walk "
+			 "in move_pages, queue_pages_range in mbind) under the zaps, but migrate "
+			 "nothing: the kernel skips pages already on the target node, so there is no "
+			 "migration and no rmap walk here (migrated stays 0); run with 2 nodes "
+			 "(vm run --numa 2) for that", pv->nodes[0]);
+}
+
+/* A PMD-aligned PROT_NONE reservation of len bytes: the aligned start, or NULL. */
+static char *reserve_aligned(const struct pr_priv *pv, size_t len, void **raw, size_t *raw_len)
+{
+	char *p;
+
+	*raw_len = len + pv->pmd;
+	p = mmap(NULL, *raw_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		*raw = NULL;
+		return NULL;
+	}
+	*raw = p;
+	return (char *)(((uintptr_t)p + pv->pmd - 1) & ~(uintptr_t)(pv->pmd - 1));
+}
+
+/* Compare the memfd through both mappings with its template; 0 or the first bad mapping + 1. */
+static int sh_compare(const struct pr_priv *pv)
+{
+	int m;
+
+	for (m = 0; m < 2; m++)
+		if (memcmp(pv->sh_map[m], pv->sh_tmpl, SH_NR * pv->pmd))
+			return m + 1;
+	return 0;
+}
+
+/*
+ * Partner 2: a memfd of SH_NR ranges with known content, mapped twice (so a collapse
+ * through one mapping retracts the other's PTE table).  sh_ok, or sh_why says why not.
+ */
+static int setup_shmem(struct mmt_ctx *ctx, struct pr_priv *pv)
+{
+	size_t len = SH_NR * pv->pmd;
+	uint64_t j, k;
+	char cur[64] = "";
+	char *base;
+	int m, err, bad;
+
+	if (access(THP_PMD_SIZE, R_OK)) {
+		snprintf(pv->sh_why, sizeof(pv->sh_why), "no %s: kernel without THP", THP_PMD_SIZE);
+		return MMT_PASS;
+	}
+	pv->sh_fd = memfd_create("mmt-pte-reclaim-shmem", MFD_CLOEXEC);
+	if (pv->sh_fd < 0)
+		return mmt_error(ctx, "memfd_create: %s", strerror(errno));
+	pv->sh_tmpl = page_alloc(len);
+	if (!pv->sh_tmpl)
+		return mmt_error(ctx, "mmap %zu bytes: %s", len, strerror(errno));
+	for (j = 0; j < SH_NR * pv->ppr; j++)
+		for (k = 0; k < pv->words; k++)
+			pv->sh_tmpl[j * pv->words + k] = word_enc(pv, MEMFD_RANGE, k, j);
+	if (ftruncate(pv->sh_fd, (off_t)len))
+		return mmt_error(ctx, "ftruncate memfd: %s", strerror(errno));
+	err = mmt_pwrite_full(pv->sh_fd, pv->sh_tmpl, len, 0);
+	if (err)
+		return mmt_error(ctx, "write memfd: %s", strerror(-err));
+	base = reserve_aligned(pv, 2 * len, &pv->sh_raw, &pv->sh_raw_len);
+	if (!base)
+		return mmt_error(ctx, "mmap reservation: %s", strerror(errno));
+	for (m = 0; m < 2; m++) {
+		pv->sh_map[m] = base + (size_t)m * len;
+		if (mmap(pv->sh_map[m], len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 pv->sh_fd, 0) == MAP_FAILED)
+			return mmt_error(ctx, "mmap memfd: %s", strerror(errno));
+		/* for kernels that want shmem_enabled=advise plus MADV_HUGEPAGE to collapse */
+		madvise(pv->sh_map[m], len, MADV_HUGEPAGE);
+	}
+	err = madvise(pv->sh_map[0], pv->pmd, MADV_COLLAPSE) ? errno : 0;
+	if (err == EINVAL && !mmt_knob_read(THP_DIR_SHMEM, cur, sizeof(cur)) &&
+	    (!strcmp(cur, "never") || !strcmp(cur, "deny"))) {
+		/* older kernels want shmem THP allowed for MADV_COLLAPSE too: saved, restored */
+		err = mmt_knob_write(ctx, THP_DIR_SHMEM, "advise");
+		if (err)
+			return mmt_error(ctx, "%s: %s", THP_DIR_SHMEM, strerror(-err));
+		mmt_note(ctx, "collapse: MADV_COLLAPSE of the memfd said EINVAL with shmem_enabled="
+			 "%s: set to advise (restored after the run)", cur);
+		err = madvise(pv->sh_map[0], pv->pmd, MADV_COLLAPSE) ? errno : 0;
+	}
+	if (err == EINVAL) {
+		snprintf(pv->sh_why, sizeof(pv->sh_why), "MADV_COLLAPSE of a memfd mapping: EINVAL "
+			 "(shmem THP not allowed here: shmem_enabled=%s; or a kernel before 6.1)",
+			 cur[0] ? cur : "?");
+		return MMT_PASS;
+	}
+	bad = sh_compare(pv);
+	if (bad)
+		return mmt_fail_ctx(ctx, "setup: memfd content differs from what was written, "
+				    "through mapping %d, after MADV_COLLAPSE of its first range",
+				    bad - 1);
+	mmt_note(ctx, "collapse: memfd of %d x %" PRIu64 " KiB mapped at %p and %p; probe "
+		 "MADV_COLLAPSE of range 0: %s; content read back intact through both mappings",
+		 SH_NR, pv->pmd >> 10, (void *)pv->sh_map[0], (void *)pv->sh_map[1],
+		 err ? strerror(err) : "ok");
+	pv->sh_ok = true;
+	return MMT_PASS;
+}
+
+/* Partner 5: an anonymous region that mremap moves between mr_pos[0..2]. */
+static int setup_mremap(struct mmt_ctx *ctx, struct pr_priv *pv)
+{
+	size_t len = MR_NR * pv->pmd;
+	char *base;
+
+	/* P0 | gap | P1 (aligned) ...; P2 = P1 + MR_SKEW pages (not aligned) */
+	base = reserve_aligned(pv, 2 * len + 2 * pv->pmd, &pv->mr_raw, &pv->mr_raw_len);
+	if (!base)
+		return mmt_error(ctx, "mmap reservation: %s", strerror(errno));
+	pv->mr_pos[0] = base;
+	pv->mr_pos[1] = base + len + pv->pmd;
+	pv->mr_pos[2] = pv->mr_pos[1] + MR_SKEW * pv->psz;
+	if (mmap(base, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		 0) == MAP_FAILED)
+		return mmt_error(ctx, "mmap mremap region: %s", strerror(errno));
+	if (madvise(base, len, MADV_NOHUGEPAGE) && errno != EINVAL)
+		return mmt_error(ctx, "MADV_NOHUGEPAGE: %s", strerror(errno));
+	pv->mr_cur = 0;
+	return MMT_PASS;
+}
+
+/* Partner 3: probe UFFDIO_MOVE; the region is registered by the role, in the host's mm. */
+static int setup_uffd(struct mmt_ctx *ctx, struct pr_priv *pv)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	void *raw;
+	size_t raw_len;
+	int fd;
+
+	fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(pv->uv_why, sizeof(pv->uv_why), "userfaultfd(): %s", strerror(errno));
+		return MMT_PASS;
+	}
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		snprintf(pv->uv_why, sizeof(pv->uv_why), "UFFDIO_API: %s", strerror(errno));
+		close(fd);
+		return MMT_PASS;
+	}
+	close(fd);
+	if (!(api.features & PR_UFFD_FEATURE_MOVE)) {
+		snprintf(pv->uv_why, sizeof(pv->uv_why), "UFFDIO_API offers no UFFD_FEATURE_MOVE "
+			 "(features 0x%llx; needs Linux >= 6.8)", (unsigned long long)api.features);
+		return MMT_PASS;
+	}
+	pv->uv_region = reserve_aligned(pv, UV_NR * pv->pmd, &raw, &raw_len);
+	if (!pv->uv_region)
+		return mmt_error(ctx, "mmap reservation: %s", strerror(errno));
+	munmap(raw, raw_len);	/* only the address: map it for real */
+	if (mmap(pv->uv_region, UV_NR * pv->pmd, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != pv->uv_region) {
+		pv->uv_region = NULL;
+		return mmt_error(ctx, "mmap UFFDIO_MOVE region: %s", strerror(errno));
+	}
+	if (madvise(pv->uv_region, UV_NR * pv->pmd, MADV_NOHUGEPAGE) && errno != EINVAL)
+		return mmt_error(ctx, "MADV_NOHUGEPAGE: %s", strerror(errno));
+	pv->uv_ok = true;
+	return MMT_PASS;
+}
+
+/* Partner 6: MGLRU on, debugfs lru_gen reachable (mounted on a temp dir if need be). */
+static void setup_lru_gen(struct mmt_ctx *ctx, struct pr_priv *pv)
+{
+	char buf[4096], dir[PATH_MAX], *line, *save = NULL;
+	int ret;
+
+	if (mmt_knob_read(LRU_GEN_ENABLED, buf, sizeof(buf))) {
+		snprintf(pv->lru_why, sizeof(pv->lru_why), "no %s: kernel built without "
+			 "CONFIG_LRU_GEN (MGLRU)", LRU_GEN_ENABLED);
+		return;
+	}
+	if (!strtoul(buf, NULL, 0)) {
+		snprintf(pv->lru_why, sizeof(pv->lru_why), "MGLRU is off (%s = %s); this workload "
+			 "does not turn it on", LRU_GEN_ENABLED, buf);
+		return;
+	}
+	snprintf(pv->lru_path, sizeof(pv->lru_path), "/sys/kernel/debug/lru_gen");
+	if (access(pv->lru_path, W_OK)) {
+		ret = mmt_mount_tmp(ctx, "debugfs", NULL, dir, sizeof(dir));
+		if (ret) {
+			snprintf(pv->lru_why, sizeof(pv->lru_why), "no /sys/kernel/debug/lru_gen and "
+				 "debugfs cannot be mounted: %s", strerror(-ret));
+			return;
+		}
+		snprintf(pv->lru_path, sizeof(pv->lru_path), "%s/lru_gen", dir);
+		if (access(pv->lru_path, W_OK)) {
+			snprintf(pv->lru_why, sizeof(pv->lru_why), "debugfs has no writable lru_gen: "
+				 "%s", strerror(errno));
+			return;
+		}
+	}
+	/* our memcg: the v1 memory hierarchy's path, or the v2 one */
+	snprintf(pv->lru_memcg, sizeof(pv->lru_memcg), "/");
+	if (mmt_read_file("/proc/self/cgroup", buf, sizeof(buf)) > 0) {
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *c = strchr(line, ':'), *path = c ? strchr(c + 1, ':') : NULL;
+
+			if (!path)
+				continue;
+			if (!strncmp(c + 1, "memory:", 7) || (!strncmp(line, "0::", 3) &&
+							      !strcmp(pv->lru_memcg, "/")))
+				snprintf(pv->lru_memcg, sizeof(pv->lru_memcg), "%s", path + 1);
+		}
+	}
+	mmt_note(ctx, "lru_gen: aging memcg %s through %s every 20 ms", pv->lru_memcg,
+		 pv->lru_path);
+	pv->lru_ok = true;
+}
+
 static int pr_setup(struct mmt_ctx *ctx)
 {
 	struct pr_priv *pv = mmt_priv(ctx);
 	uint64_t pmd = 0;
 	size_t per;
-	char *raw;
+	char *raw, bad[64] = "";
 	int ret;
 
+	pv->sh_fd = -1;
+	if (parse_partners(mmt_param_str(ctx, "partners"), &pv->partners, bad, sizeof(bad)))
+		return mmt_error(ctx, "partners=%s: unknown partner '%s' (known: migrate, pageout, "
+				 "collapse, uffd_move, fork, mremap, lru_gen, all, none)",
+				 mmt_param_str(ctx, "partners"), bad);
 	pv->psz = (uint64_t)sysconf(_SC_PAGESIZE);
 	if (mmt_knob_read_u64(THP_PMD_SIZE, &pmd) || !pmd)
 		pmd = pv->psz * (pv->psz / 8);	/* one page of 8-byte PTEs */
@@ -1618,6 +2967,33 @@ static int pr_setup(struct mmt_ctx *ctx)
 		mmt_note(ctx, "O_DIRECT walker will skip: %s", pv->dio_why);
 	if (!pv->have_uring)
 		mmt_note(ctx, "io_uring walker will skip: %s", pv->uring_why);
+
+	setup_nodes(ctx, pv);
+	if (partner(pv, PA_COLLAPSE)) {
+		ret = setup_shmem(ctx, pv);
+		if (ret != MMT_PASS)
+			return ret;
+		if (!pv->sh_ok)
+			mmt_note(ctx, "collapse partner will skip: %s", pv->sh_why);
+	}
+	if (partner(pv, PA_MREMAP)) {
+		ret = setup_mremap(ctx, pv);
+		if (ret != MMT_PASS)
+			return ret;
+	}
+	if (partner(pv, PA_UFFD)) {
+		ret = setup_uffd(ctx, pv);
+		if (ret != MMT_PASS)
+			return ret;
+		if (!pv->uv_ok)
+			mmt_note(ctx, "uffd_move partner will skip: %s", pv->uv_why);
+	}
+	if (partner(pv, PA_LRU_GEN)) {
+		setup_lru_gen(ctx, pv);
+		if (!pv->lru_ok)
+			mmt_note(ctx, "lru_gen partner will skip (MGLRU aging not run): %s",
+				 pv->lru_why);
+	}
 	mmt_note(ctx, "region %p: %" PRIu64 " ranges of %" PRIu64 " KiB; stamp page of range r at "
 		 "page (37r+11) mod %" PRIu64 ", O_DIRECT page %" PRIu64 " pages further; zaps "
 		 "of 1..%" PRIu64 " ranges, %" PRIu64 "%% aimed at refaulters, whole region every "
@@ -1628,7 +3004,9 @@ static int pr_setup(struct mmt_ctx *ctx)
 }
 
 static const char *const pr_role_names[] = { "zapper", "refaulter", "uring", "odirect",
-					     "vmsplice", "pagemap", "mincore", "remote" };
+					     "vmsplice", "pagemap", "mincore", "remote",
+					     "migrate", "collapse", "side_zapper", "uffd_move",
+					     "forker", "mremap", "lru_gen" };
 
 /* Sum of counter m over a role's workers; *worked: one of them ran to the end and passed. */
 static uint64_t role_sum(struct mmt_ctx *ctx, const char *role, unsigned int m, bool *worked)
@@ -1648,8 +3026,17 @@ static uint64_t role_sum(struct mmt_ctx *ctx, const char *role, unsigned int m, 
 
 static int pr_verify(struct mmt_ctx *ctx)
 {
-	static const unsigned int work[] = { M_DONTNEED, M_STAMPS, M_URING, M_DIO, M_VMSPLICE,
-					     M_PAGEMAP, M_MINCORE, M_REMOTE };
+	/* per role of pr_role_names[]: the counters that show it worked */
+	static const unsigned int work[][2] = {
+		{ M_DONTNEED, M_FULL_ZAPS }, { M_STAMPS, M_STAMPS }, { M_URING, M_PIN_FAILED },
+		{ M_DIO, M_DIO }, { M_VMSPLICE, M_VMSPLICE }, { M_PAGEMAP, M_PAGEMAP },
+		{ M_MINCORE, M_MINCORE }, { M_REMOTE, M_REMOTE }, { M_MIGRATE, M_PAGEOUT },
+		{ M_COLLAPSE, M_COLLAPSE }, { M_SIDE_ZAPS, M_SIDE_ZAPS },
+		{ M_UFFD_MOVE, M_UFFD_LOST }, { M_FORKS, M_FORKS }, { M_MREMAP, M_MREMAP },
+		{ M_LRU_AGING, M_LRU_AGING },
+	};
+	const struct pr_priv *pv = mmt_priv(ctx);
+	uint64_t sz[3] = { 0 };
 	uint64_t v[NR_METRICS] = { 0 }, run_ns = 0, sum;
 	struct mmt_slot *zs;
 	bool worked;
@@ -1659,9 +3046,9 @@ static int pr_verify(struct mmt_ctx *ctx)
 	/* a role that ran to the end without doing its work tested nothing: not a pass */
 	for (j = 0; j < sizeof(work) / sizeof(work[0]); j++) {
 		worked = false;
-		sum = role_sum(ctx, pr_role_names[j], work[j], &worked);
-		if (work[j] == M_DONTNEED)
-			sum += role_sum(ctx, pr_role_names[j], M_FULL_ZAPS, NULL);
+		sum = role_sum(ctx, pr_role_names[j], work[j][0], &worked);
+		if (work[j][1] != work[j][0])
+			sum += role_sum(ctx, pr_role_names[j], work[j][1], NULL);
 		if (worked && !sum)
 			return mmt_error(ctx, "role %s did no work in the whole run",
 					 pr_role_names[j]);
@@ -1700,6 +3087,41 @@ static int pr_verify(struct mmt_ctx *ctx)
 	mmt_note(ctx, "proved: %" PRIu64 " pagemap and %" PRIu64 " mincore walks never saw a page "
 		 "present besides the two used per range (counts include warm-up)", v[M_PAGEMAP],
 		 v[M_MINCORE]);
+	if (v[M_MIGRATE] || v[M_PAGEOUT])
+		mmt_note(ctx, "proved: migrate partner: %" PRIu64 " stamp pages through move_pages() "
+			 "and %" PRIu64 " mbind(MPOL_MF_MOVE_ALL) spans, %" PRIu64 " of them moved "
+			 "to another node%s; %" PRIu64 " MADV_COLD/MADV_PAGEOUT calls; every copy "
+			 "after them held zero or the range's own stamp", v[M_MIGRATE], v[M_MBIND],
+			 v[M_MIGRATED], pv->nr_nodes < 2 ? " (one node: nothing to migrate to)" : "",
+			 v[M_PAGEOUT]);
+	zs = mmt_role_slots(ctx, "side_zapper", &nz);
+	for (i = 0; zs && i < nz; i++)
+		for (j = 0; j < 3; j++)
+			sz[j] += __atomic_load_n(&zs[i].pub[PUB_SH_ZAPS + j], __ATOMIC_RELAXED);
+	if (v[M_COLLAPSE] || sz[0])
+		mmt_note(ctx, "proved: collapse partner: %" PRIu64 " MADV_COLLAPSE of memfd ranges "
+			 "(%" PRIu64 " returned 0), %" PRIu64 " punch-hole splits, %" PRIu64
+			 " zaps of its two mappings; %" PRIu64 " 2 MiB ranges read back exactly the "
+			 "file's data", v[M_COLLAPSE], v[M_COLLAPSE_OK], v[M_SH_SPLITS], sz[0],
+			 v[M_SH_CHECKS]);
+	if (v[M_UFFD_MOVE] || v[M_UFFD_LOST])
+		mmt_note(ctx, "proved: uffd_move partner: %" PRIu64 " UFFDIO_MOVEs of stamp pages "
+			 "verified (%" PRIu64 " exactly the stamp, no zap around them), %" PRIu64
+			 " lost to a zap or fork (ENOENT/EEXIST/EAGAIN/EBUSY, EINVAL when a zap "
+			 "raced); %" PRIu64 " zaps of "
+			 "the region", v[M_UFFD_MOVE], v[M_UFFD_EXACT], v[M_UFFD_LOST], sz[2]);
+	if (v[M_FORKS])
+		mmt_note(ctx, "proved: fork partner: %" PRIu64 " children each checked %d inherited "
+			 "stamp pages (%" PRIu64 " pages): zero or the range's stamp", v[M_FORKS],
+			 FORK_SAMPLE, v[M_FORK_CHECKS]);
+	if (v[M_MREMAP])
+		mmt_note(ctx, "proved: mremap partner: %" PRIu64 " moves of a %d-range region "
+			 "between two aligned addresses and an unaligned one under %" PRIu64
+			 " zaps; %" PRIu64 " stamp pages checked exactly after a move", v[M_MREMAP],
+			 MR_NR, sz[1], v[M_MREMAP_EXACT]);
+	if (v[M_LRU_AGING])
+		mmt_note(ctx, "proved: lru_gen partner: %" PRIu64 " MGLRU agings of this memcg, "
+			 "stamp pages verified after each", v[M_LRU_AGING]);
 	if (!v[M_CHECK_RACED] && !v[M_GUP_RACED])
 		mmt_note(ctx, "warning: no check raced a zap of its range; the races were not hit");
 	return MMT_PASS;
@@ -1715,8 +3137,23 @@ static void pr_teardown(struct mmt_ctx *ctx)
 		munmap(pv->region, pv->size);
 	if (pv->shared)
 		munmap(pv->shared, pv->shared_len);
+	if (pv->sh_raw)
+		munmap(pv->sh_raw, pv->sh_raw_len);
+	if (pv->sh_tmpl)
+		munmap(pv->sh_tmpl, SH_NR * pv->pmd);
+	if (pv->sh_fd >= 0)
+		close(pv->sh_fd);
+	if (pv->mr_raw)
+		munmap(pv->mr_raw, pv->mr_raw_len);
+	if (pv->uv_region)
+		munmap(pv->uv_region, UV_NR * pv->pmd);
 	pv->region = NULL;
 	pv->shared = NULL;
+	pv->sh_raw = NULL;
+	pv->sh_tmpl = NULL;
+	pv->sh_fd = -1;
+	pv->mr_raw = NULL;
+	pv->uv_region = NULL;
 }
 
 static const struct mmt_role pr_roles[] = {
@@ -1728,6 +3165,13 @@ static const struct mmt_role pr_roles[] = {
 	{ .name = "pagemap", .run = pagemap_run, .kind = MMT_THREAD, .count = 1 },
 	{ .name = "mincore", .run = mincore_run, .kind = MMT_THREAD, .count = 1 },
 	{ .name = "remote", .run = remote_run, .kind = MMT_PROCESS, .count = 1 },
+	{ .name = "migrate", .run = migrate_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "collapse", .run = collapse_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "side_zapper", .run = side_zapper_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "uffd_move", .run = uffd_move_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "forker", .run = forker_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "mremap", .run = mremap_run, .kind = MMT_THREAD, .count = 1 },
+	{ .name = "lru_gen", .run = lru_gen_run, .kind = MMT_THREAD, .count = 1 },
 	{ .name = "rogue", .run = rogue_run, .kind = MMT_PROCESS, .count = 1,
 	  .flags = MMT_ROLE_INJECT_CORRUPT },
 	{}
@@ -1736,7 +3180,7 @@ static const struct mmt_role pr_roles[] = {
 static const struct mmt_workload pte_reclaim = {
 	.name = "pte-reclaim",
 	.summary = "empty PTE tables freed by MADV_DONTNEED vs GUP-fast, pagemap, mincore, "
-		   "remote GUP and refaults",
+		   "remote GUP, refaults, migration, collapse, UFFDIO_MOVE, fork, mremap",
 	.suite = "quick",
 	.needs = 0,
 	.injects = MMT_INJECT_CORRUPT,
