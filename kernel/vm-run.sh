@@ -5,7 +5,7 @@
 # usage: vm-run.sh --mmtorture PATH --kernel BZIMAGE [--cpus N] [--mem SIZE]
 #                  [--numa N] [--hotplug-dimm SIZE] [--timeout SECONDS]
 #                  [--results DIR] [--run-id ID] [--append ARGS] [--test-panic]
-#                  [--bugs DIR] [-- RUN-ARGS...]
+#                  [--bugs DIR] [--accel LIST] [--test-stall] [-- RUN-ARGS...]
 #
 # The initramfs holds busybox (static), the mmtorture binary with the shared
 # libraries it links (copied from the host, with the dynamic loader), and an
@@ -16,8 +16,15 @@
 # records.  With --bugs DIR, the kernel-bug reproducers DIR/repro-* (meson
 # builds them in build/kernel/bugs) are packed too and run first, each one's
 # output and exit code coming back under bugs/; without RUN-ARGS only they run.
-# KVM is tried first; when QEMU cannot use it (nested KVM fails on
-# some hosts) the same boot is retried under TCG, and vm.json says which.
+# The accelerators of --accel (default kvm,tcg) are tried in order: when QEMU
+# cannot use one (nested KVM fails on some hosts) or the accelerator stops the
+# guest while QEMU stays alive ("KVM internal error ... emulation failure":
+# QEMU's run state becomes internal-error), the same boot is retried with the
+# next one.  A stopped guest is seen within seconds: QEMU's QMP monitor, on a
+# pair of FIFOs (no socket tools needed), is asked for the run state once a
+# second.  --test-stall stops the first guest on purpose through QMP once its
+# init runs, to prove that.  vm.json says which accelerator ran, and
+# every attempt before it with the reason it was given up.
 #
 # Exit: mmtorture's own exit code from the guest (bugs only: 1 when a
 # reproducer showed its bug, else 0, 77 when none could run); 1 when the guest panicked,
@@ -28,6 +35,7 @@ set -uo pipefail
 die() { echo "mmtorture vm run: $*" >&2; exit 99; }
 
 MMT= KERNEL= CPUS=2 MEM=3G NUMA=2 DIMM= TIMEOUT=900 RESULTS=results RUN_ID= APPEND= TEST_PANIC=0 BUGS=
+ACCELS=kvm,tcg TEST_STALL=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mmtorture) MMT=${2:-}; shift 2 ;;
@@ -42,6 +50,8 @@ while [ $# -gt 0 ]; do
 	--append) APPEND=${2:-}; shift 2 ;;
 	--test-panic) TEST_PANIC=1; shift ;;
 	--bugs) BUGS=${2:-}; shift 2 ;;
+	--accel) ACCELS=${2:-}; shift 2 ;;
+	--test-stall) TEST_STALL=1; shift ;;
 	--) shift; break ;;
 	*) die "unknown option '$1' (see \`mmtorture vm --help\`)" ;;
 	esac
@@ -54,6 +64,8 @@ done
 [[ "$NUMA" =~ ^[1-9][0-9]*$ ]] && [ "$NUMA" -le "$CPUS" ] && [ $((CPUS % NUMA)) = 0 ] ||
 	die "invalid --numa '$NUMA': must divide --cpus ($CPUS): each node is one socket of CPUS/NUMA cores"
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "invalid --timeout '$TIMEOUT': seconds"
+[[ "$ACCELS" =~ ^(kvm|tcg)(,(kvm|tcg))*$ ]] || die "invalid --accel '$ACCELS': a list such as kvm,tcg or tcg"
+IFS=, read -r -a accel_list <<<"$ACCELS"
 if [ -n "$BUGS" ]; then
 	ls "$BUGS"/repro-* >/dev/null 2>&1 || die "--bugs '$BUGS': no repro-* reproducers there (meson builds them in build/kernel/bugs)"
 fi
@@ -84,7 +96,7 @@ OUT="$RESULTS/$RUN_ID"
 mkdir -p "$OUT" || die "cannot create $OUT"
 WORK=$(mktemp -d /tmp/mmtorture-vm.XXXXXX)
 QPID=
-cleanup() { [ -n "$QPID" ] && kill -9 "$QPID" 2>/dev/null; rm -rf "$WORK"; }
+cleanup() { [ -n "$QPID" ] && kill -9 "$QPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'echo "mmtorture vm run: interrupted"; exit 99' INT TERM
 
@@ -200,17 +212,51 @@ if [ "$DIMM_MIB" -gt 0 ]; then
 fi
 cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic softlockup_panic=0 memhp_default_state=online_movable $APPEND"
 
-boot() {	# boot ACCEL: runs QEMU until it exits or the deadline passes
+# QMP on two FIFOs (QEMU's "pipe" chardev opens PATH.in and PATH.out read-write,
+# so neither side blocks): the script asks for the run state once a second.
+QIN= QOUT=
+qmp_open() {
+	rm -f "$WORK/qmp.in" "$WORK/qmp.out"
+	mkfifo "$WORK/qmp.in" "$WORK/qmp.out" || return 1
+	exec {QIN}<>"$WORK/qmp.in" {QOUT}<>"$WORK/qmp.out"
+	echo '{"execute":"qmp_capabilities"}' >&"$QIN"
+}
+qmp_close() {
+	[ -n "$QIN" ] && exec {QIN}>&- {QOUT}<&-
+	QIN= QOUT=
+}
+qmp() {	# qmp COMMAND: send it, print the first "return" line (events are skipped)
+	local line n=0
+	echo "{\"execute\":\"$1\"}" >&"$QIN" 2>/dev/null || return 1
+	while [ $n -lt 20 ] && read -r -t 1 -u "$QOUT" line; do
+		n=$((n + 1))
+		case "$line" in *'"return"'*'"status"'*|*'"error"'*) echo "$line"; return 0 ;; esac
+	done
+	return 1
+}
+qmp_state() {	# the guest's run state: running, paused, internal-error, ...
+	qmp query-status | sed -n 's/.*"status": *"\([a-z-]*\)".*/\1/p'
+}
+
+# boot ACCEL: runs QEMU until it exits, the deadline passes (124) or the
+# accelerator stops the guest while QEMU stays alive (125, $stall_reason).
+stall_reason= stop_to_fallback=
+boot() {
 	: >"$WORK/console.log"
 	: >"$WORK/results.b64"
-	qemu-system-x86_64 -accel "$1" "${args[@]}" -append "$cmdline" 2>"$WORK/qemu.err" &
+	: >"$WORK/qemu.err"
+	stall_reason= stop_to_fallback=
+	qmp_open || return 99
+	qemu-system-x86_64 -accel "$1" "${args[@]}" -chardev "pipe,id=qmp0,path=$WORK/qmp" \
+		-mon chardev=qmp0,mode=control -append "$cmdline mmt.accel=$1" 2>"$WORK/qemu.err" &
 	QPID=$!
-	local start=$SECONDS shown=0 n
+	local start=$SECONDS shown=0 n st stopped_polls=0 stopped_at=
 	while kill -0 $QPID 2>/dev/null; do
 		if [ $((SECONDS - start)) -ge "$TIMEOUT" ]; then
 			kill -9 $QPID 2>/dev/null
 			wait $QPID 2>/dev/null
 			QPID=
+			qmp_close
 			return 124
 		fi
 		# show the guest's mmtorture lines as progress
@@ -219,27 +265,64 @@ boot() {	# boot ACCEL: runs QEMU until it exits or the deadline passes
 			sed -n "$((shown + 1)),${n}p" "$WORK/console.log" | grep -E '^(mmtorture|  |[a-z-]+: |run |records)' | sed 's/^/  guest| /'
 			shown=$n
 		fi
+		# --test-stall: stop the first guest once its kernel runs, as a KVM
+		# internal error would (QEMU stays alive, the vCPUs do not run)
+		if [ "$TEST_STALL" = 1 ] && [ "$attempt" = 1 ] && [ -z "$stopped_at" ] &&
+		   grep -q "mmtorture-vm: guest" "$WORK/console.log"; then
+			qmp stop >/dev/null
+			stopped_at=$SECONDS
+			echo "mmtorture vm run: --test-stall: guest stopped through QMP"
+		fi
+		st=$(qmp_state)
+		case "$st" in
+		internal-error|io-error|paused) stopped_polls=$((stopped_polls + 1)) ;;
+		*) stopped_polls=0 ;;
+		esac
+		if [ $stopped_polls -ge 2 ] || grep -q "KVM internal error" "$WORK/qemu.err"; then
+			local qerr
+			qerr=$(grep -m1 -E 'internal error|emulation failure' "$WORK/qemu.err" | cut -c1-120)
+			stall_reason="the $1 accelerator stopped the guest (QEMU run state ${st:-unknown}) after $((SECONDS - start)) s${stopped_at:+ (--test-stall)}${qerr:+: $qerr}"
+			[ -n "$stopped_at" ] && stop_to_fallback=$((SECONDS - stopped_at))
+			kill -9 $QPID 2>/dev/null
+			wait $QPID 2>/dev/null
+			QPID=
+			qmp_close
+			return 125
+		fi
 		sleep 1
 	done
 	wait $QPID
 	local rc=$?
 	QPID=
+	qmp_close
 	sed -n "$((shown + 1)),\$p" "$WORK/console.log" | grep -E '^(mmtorture|  |[a-z-]+: |run |records|workload)' | sed 's/^/  guest| /'
 	return $rc
 }
 
 t0=$SECONDS
-accel=kvm
-echo "mmtorture vm run: booting $(basename "$KERNEL") ($CPUS cpus, ${MEM_MIB}M in $NUMA nodes${DIMM:+, hot-pluggable DIMM $DIMM}), trying KVM"
-boot kvm
-qrc=$?
-if [ $qrc != 0 ] && ! grep -q "Linux version" "$WORK/console.log"; then
-	echo "mmtorture vm run: KVM unusable here ($(head -1 "$WORK/qemu.err" | cut -c1-120)); using TCG"
-	accel=tcg
-	kvm_error=$(head -1 "$WORK/qemu.err")
-	boot tcg
+attempts='[]' kvm_error= accel= qrc=99 attempt=0
+echo "mmtorture vm run: booting $(basename "$KERNEL") ($CPUS cpus, ${MEM_MIB}M in $NUMA nodes${DIMM:+, hot-pluggable DIMM $DIMM}), accelerators: $ACCELS"
+for accel in "${accel_list[@]}"; do
+	attempt=$((attempt + 1))
+	a0=$SECONDS
+	boot "$accel"
 	qrc=$?
-fi
+	why=
+	if [ $qrc = 125 ]; then
+		why=$stall_reason
+	elif [ $qrc != 0 ] && [ $qrc != 124 ] && ! [ -s "$WORK/console.log" ]; then
+		why="QEMU could not run the guest: $(head -1 "$WORK/qemu.err" | cut -c1-160)"
+		[ "$accel" = kvm ] && kvm_error=$(head -1 "$WORK/qemu.err")
+	fi
+	[ -n "$why" ] || break
+	attempts=$(jq -c --arg a "$accel" --arg why "$why" --argjson s $((SECONDS - a0)) \
+		--argjson sf "${stop_to_fallback:-null}" \
+		'. + [{accel: $a, given_up: $why, seconds: $s, stop_to_fallback_s: $sf}]' <<<"$attempts")
+	if [ "$attempt" -lt "${#accel_list[@]}" ]; then
+		echo "mmtorture vm run: $why; trying ${accel_list[$attempt]}"
+		cp "$WORK/console.log" "$OUT/console-$accel-$attempt.log" 2>/dev/null
+	fi
+done
 elapsed=$((SECONDS - t0))
 # the guest tty turns \n into \r\n
 tr -d '\r' <"$WORK/console.log" >"$WORK/console.txt" && mv "$WORK/console.txt" "$WORK/console.log"
@@ -274,6 +357,8 @@ if [ -n "$BUGS" ] && { [ "$NARGS" = 0 ] || [ "$bug_shown" = 1 ]; }; then
 fi
 if [ $qrc = 124 ]; then
 	verdict=FAIL reason="guest hung: no result within $TIMEOUT s"
+elif [ $qrc = 125 ]; then
+	verdict=FAIL reason="no accelerator left: $stall_reason"
 elif grep -q "Kernel panic" "$WORK/console.log"; then
 	verdict=FAIL reason="guest panicked: $(grep -m1 'Kernel panic' "$WORK/console.log" | sed 's/^\[[^]]*\] //')"
 elif [ -z "$rc" ]; then
@@ -283,11 +368,12 @@ elif [ -n "$splat" ]; then
 fi
 release=$(grep -m1 -o 'mmtorture-vm: guest [^ ]*' "$WORK/console.log" | awk '{print $3}')
 jq -n --arg kernel "$(realpath "$KERNEL")" --arg release "$release" --arg accel "$accel" \
-	--arg kvm_error "${kvm_error:-}" --argjson cpus "$CPUS" --argjson mem "$MEM_MIB" \
+	--arg kvm_error "${kvm_error:-}" --argjson attempts "$attempts" --argjson cpus "$CPUS" --argjson mem "$MEM_MIB" \
 	--argjson numa "$NUMA" --argjson dimm "$DIMM_MIB" --argjson elapsed "$elapsed" \
 	--arg verdict "$verdict" --arg reason "$reason" --argjson rc "${rc:-null}" \
 	--argjson bugs "$bugs_json" --arg console_splat "$console_splat" \
 	'{kernel_image: $kernel, guest_release: $release, accel: $accel, kvm_error: $kvm_error,
+	  accel_attempts: $attempts,
 	  cpus: $cpus, mem_mib: $mem, numa_nodes: $numa, hotplug_dimm_mib: $dimm,
 	  boot_to_end_s: $elapsed, verdict: $verdict, reason: $reason, guest_exit: $rc,
 	  bugs: $bugs, console_splat: $console_splat}' >"$OUT/vm.json"
