@@ -31,6 +31,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "analysis.h"
+#include "numamatrix.h"
 
 const char mmt_compare_usage[] =
 	"usage: mmtorture compare RUN_A RUN_B [options]\n"
@@ -873,6 +874,94 @@ static json_t *metric_row(const char *name, json_t *ma, json_t *mb, json_t *coun
 	return row;
 }
 
+/*
+ * NUMA matrices (run --numa-matrix): the cells of A and B paired by name
+ * ("cpu0 mem1"), each cell's metrics judged like a record's, as rows named
+ * "cpu0 mem1: METRIC".  A cell on one side only, a cell whose memory did not
+ * land where asked and a matrix from an emulated guest are warnings.
+ */
+static void matrix_rows(const struct mmt_rec *ra, const struct mmt_rec *rb, const char *key,
+			json_t *rows, json_t *m)
+{
+	json_t *xa = json_object_get(ra->j, "numa_matrix"), *xb = json_object_get(rb->j, "numa_matrix");
+	json_t *warnings = json_object_get(m, "warnings"), *ca, *cb, *x;
+	const char *main_metric = json_string_value(json_object_get(ra->j, "main_metric"));
+	const struct mmt_rec *side[2] = { ra, rb };
+	char cell[64], name[160], msg[1024], dir[PATH_MAX], how[256];
+	const char *mname;
+	size_t i;
+	int s;
+
+	if (!xa && !xb)
+		return;
+	if (!xa || !xb) {
+		snprintf(msg, sizeof(msg), "%s: a NUMA matrix in %s only: its cells are not compared",
+			 key, xa ? "A" : "B");
+		add_warning(warnings, "numa_matrix", key, msg);
+		return;
+	}
+	for (s = 0; s < 2; s++) {
+		snprintf(dir, sizeof(dir), "%s", side[s]->path);
+		if (strrchr(dir, '/'))
+			*strrchr(dir, '/') = '\0';
+		if (mmt_record_emulated(side[s]->j, dir, how, sizeof(how))) {
+			snprintf(msg, sizeof(msg), "%s: %s's NUMA matrix comes from an emulated guest (QEMU TCG: %s): no NUMA latency there, not a NUMA performance result",
+				 key, s ? "B" : "A", how);
+			add_warning(warnings, "numa_matrix", key, msg);
+		}
+	}
+	json_array_foreach(json_object_get(xa, "cells"), i, ca) {
+		json_t *ma, *mb;
+
+		mmt_matrix_cell_name(ca, cell, sizeof(cell));
+		cb = mmt_matrix_find_cell(xb, cell);
+		if (!cb) {
+			snprintf(msg, sizeof(msg), "%s: NUMA cell %s is in A only", key, cell);
+			add_warning(warnings, "numa_matrix", key, msg);
+			continue;
+		}
+		for (s = 0; s < 2; s++) {
+			x = s ? cb : ca;
+			if (!json_is_false(json_object_get(x, "placement_held")))
+				continue;
+			snprintf(msg, sizeof(msg), "%s: NUMA cell %s of %s is flagged: %s", key, cell,
+				 s ? "B" : "A",
+				 json_string_value(json_object_get(json_object_get(x, "placement_check"),
+								   "reason")) ?: "memory not where asked");
+			add_warning(warnings, "numa_matrix", key, msg);
+		}
+		if (strcmp(json_string_value(json_object_get(ca, "status")) ?: "",
+			   json_string_value(json_object_get(cb, "status")) ?: "")) {
+			snprintf(msg, sizeof(msg), "%s: NUMA cell %s: %s in A, %s in B", key, cell,
+				 json_string_value(json_object_get(ca, "status")) ?: "?",
+				 json_string_value(json_object_get(cb, "status")) ?: "?");
+			add_warning(warnings, "numa_matrix", key, msg);
+		}
+		ma = json_object_get(ca, "metrics");
+		mb = json_object_get(cb, "metrics");
+		if (main_metric && json_object_get(ma, main_metric)) {
+			snprintf(name, sizeof(name), "%s: %s", cell, main_metric);
+			json_array_append_new(rows, metric_row(name, json_object_get(ma, main_metric),
+							       json_object_get(mb, main_metric),
+							       json_object_get(m, "counts")));
+		}
+		json_object_foreach(ma, mname, x) {
+			if (main_metric && !strcmp(mname, main_metric))
+				continue;
+			snprintf(name, sizeof(name), "%s: %s", cell, mname);
+			json_array_append_new(rows, metric_row(name, x, json_object_get(mb, mname),
+							       json_object_get(m, "counts")));
+		}
+	}
+	json_array_foreach(json_object_get(xb, "cells"), i, cb) {
+		mmt_matrix_cell_name(cb, cell, sizeof(cell));
+		if (!mmt_matrix_find_cell(xa, cell)) {
+			snprintf(msg, sizeof(msg), "%s: NUMA cell %s is in B only", key, cell);
+			add_warning(warnings, "numa_matrix", key, msg);
+		}
+	}
+}
+
 static json_t *workload_json(const struct mmt_rec *ra, const struct mmt_rec *rb, const char *key,
 			     json_t *m)
 {
@@ -933,6 +1022,7 @@ static json_t *workload_json(const struct mmt_rec *ra, const struct mmt_rec *rb,
 			json_array_append_new(rows, metric_row(name, NULL, x,
 							       json_object_get(m, "counts")));
 	}
+	matrix_rows(ra, rb, key, rows, m);
 	json_object_set_new(w, "main_metric", main_metric ? json_string(main_metric) :
 							    json_null());
 	json_object_set_new(w, "rows", rows);

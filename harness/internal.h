@@ -125,6 +125,11 @@ struct mmt_run_opts {
 	const char *outdir;
 	const char *run_id;
 	int cpu_node, mem_node;	/* -1: not bound */
+	bool interleave;	/* memory interleaved over interleave_mask (mem_node -1) */
+	unsigned long long interleave_mask;	/* node bits */
+	bool numa_matrix;	/* --numa-matrix: every (CPU node, memory node) cell */
+	unsigned long long matrix_min_free;	/* bytes a memory node needs free for a cell */
+	json_t **capture;	/* set: hand the record back instead of writing it */
 	unsigned int inject;
 	bool allow_destructive;
 	bool strict;		/* XFAIL (known kernel bug) counts as FAIL for the exit */

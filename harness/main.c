@@ -63,6 +63,10 @@ static const char run_usage[] =
 	"  -p, --param NAME=VALUE   set a workload parameter (see `mmtorture list -v`)\n"
 	"      --cpu-node N         run the workers on the CPUs of NUMA node N\n"
 	"      --mem-node N         allocate the workers' memory (and hugetlb pages) on node N\n"
+	"      --numa-matrix        run each workload once per (CPU node, memory node) pair\n"
+	"                           of this machine, plus memory interleaved over every\n"
+	"                           node; one record per workload holds the matrix\n"
+	"      --matrix-min-free SIZE  skip a memory node with less free memory (default 256m)\n"
 	"      --inject MODE        prove a detector fires: corrupt (a rogue writer corrupts\n"
 	"                           the data under test) or splat (a fake WARNING: line is\n"
 	"                           written to /dev/kmsg); the workload must then FAIL\n"
@@ -179,6 +183,8 @@ enum {
 	OPT_SWEEP,
 	OPT_STRICT,
 	OPT_KNOWN_BUGS,
+	OPT_NUMA_MATRIX,
+	OPT_MATRIX_MIN_FREE,
 };
 
 static bool parse_seconds(const char *opt, const char *s, double min, double max, double *out)
@@ -259,12 +265,15 @@ static int cmd_run(int argc, char **argv)
 		{ "sweep-workers", required_argument, NULL, OPT_SWEEP },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "known-bugs", required_argument, NULL, OPT_KNOWN_BUGS },
+		{ "numa-matrix", no_argument, NULL, OPT_NUMA_MATRIX },
+		{ "matrix-min-free", required_argument, NULL, OPT_MATRIX_MIN_FREE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mmt_run_opts o = {
 		.duration = 10, .warmup = 1, .grace = 10, .lock_timeout = 600, .repeat = 1,
 		.outdir = "results", .cpu_node = -1, .mem_node = -1,
+		.matrix_min_free = 256ull << 20,
 	};
 	const struct mmt_workload *const *all;
 	const struct mmt_workload **sel = NULL;
@@ -353,6 +362,14 @@ static int cmd_run(int argc, char **argv)
 			}
 			setenv("MMT_KNOWN_BUGS", optarg, 1);
 			break;
+		case OPT_NUMA_MATRIX:
+			o.numa_matrix = true;
+			break;
+		case OPT_MATRIX_MIN_FREE:
+			if (!mmt_parse_size(optarg, &o.matrix_min_free))
+				return mmt_usage_error("run", "invalid --matrix-min-free '%s': a size such as 256m",
+						 optarg);
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			return 0;
@@ -362,6 +379,8 @@ static int cmd_run(int argc, char **argv)
 			return mmt_usage_error("run", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (o.numa_matrix && (o.cpu_node >= 0 || o.mem_node >= 0 || o.nr_sweep))
+		return mmt_usage_error("run", "--numa-matrix places the workers itself: not with --cpu-node, --mem-node or --sweep-workers");
 	all = mmt_workloads(&nall);
 	sel = calloc(nall + (size_t)argc + 1, sizeof(*sel));
 	if (!sel)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "numamatrix.h"
 
 const char mmt_report_usage[] =
 	"usage: mmtorture report RUN... [options]\n"
@@ -41,7 +42,9 @@ const char mmt_report_usage[] =
 	"    with `mmtorture run --sweep-workers 1,2,4`;\n"
 	"  - latency percentiles (p50, p90, p99, p99.9, max) of each latency metric;\n"
 	"  - a trend chart of each workload's main metric over the runs kept in the\n"
-	"    results directory (see `mmtorture history`).\n"
+	"    results directory (see `mmtorture history`);\n"
+	"  - for `run --numa-matrix` records, a heat map per metric (CPU node by memory\n"
+	"    node) and a table of each cell's placement and numastat accounting.\n"
 	"\n"
 	"A RUN is a run directory (results/RUN-ID), one record file, or a run id looked\n"
 	"up under the results directory (`latest` is the newest run).\n"
@@ -793,6 +796,255 @@ static json_t *workload_keys(struct report *r, const char *workload)
 	return keys;
 }
 
+/* ------------------------------------------- NUMA matrices (--numa-matrix) */
+
+static json_t *rec_matrix(const struct mmt_rec *rec)
+{
+	return rec ? json_object_get(rec->j, "numa_matrix") : NULL;
+}
+
+static bool key_is_matrix(struct report *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++)
+		if (rec_matrix(mmt_run_find(&r->runs[i], key)))
+			return true;
+	return false;
+}
+
+/* the matrix's metrics: the main one first, then as the cells have them */
+static json_t *matrix_metric_names(const struct mmt_rec *rec)
+{
+	json_t *names = json_array(), *cell, *x;
+	const char *mm = json_string_value(json_object_get(rec->j, "main_metric")), *name;
+	size_t i, j;
+
+	if (mm)
+		json_array_append_new(names, json_string(mm));
+	json_array_foreach(json_object_get(rec_matrix(rec), "cells"), i, cell) {
+		json_object_foreach(json_object_get(cell, "metrics"), name, x) {
+			bool have = false;
+
+			for (j = 0; j < json_array_size(names); j++)
+				have |= !strcmp(json_string_value(json_array_get(names, j)), name);
+			if (!have)
+				json_array_append_new(names, json_string(name));
+		}
+	}
+	return names;
+}
+
+static void matrix_col_name(json_t *col, char *buf, size_t len)
+{
+	if (json_is_integer(col))
+		snprintf(buf, len, "mem%lld", (long long)json_integer_value(col));
+	else
+		snprintf(buf, len, "%s", json_string_value(col) ?: "?");
+}
+
+static json_t *matrix_cell_at(json_t *matrix, json_t *row, json_t *col)
+{
+	char name[64], c[32];
+
+	matrix_col_name(col, c, sizeof(c));
+	snprintf(name, sizeof(name), "cpu%lld %s", (long long)json_integer_value(row),
+		 json_is_integer(col) ? c : "interleave");
+	return mmt_matrix_find_cell(matrix, name);
+}
+
+/* what a reader must know before looking at the cells */
+static void matrix_notes(struct report *r, const struct mmt_rec *rec, size_t run)
+{
+	json_t *matrix = rec_matrix(rec), *cell;
+	char how[256], text[1024], dir[PATH_MAX], name[64];
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s", rec->path);
+	if (strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (mmt_record_emulated(rec->j, dir, how, sizeof(how))) {
+		snprintf(text, sizeof(text),
+			 "**Not a NUMA performance result:** %s's matrix was recorded in an emulated guest (QEMU TCG; %s). TCG gives the guest a NUMA topology but no NUMA latency: every node is the same host memory, so the differences between cells are noise. The matrix shows that placement and accounting work, nothing more.",
+			 r->label[run], how);
+		para(r, text);
+	}
+	if (json_string_value(json_object_get(matrix, "note"))) {
+		snprintf(text, sizeof(text), "%s: %s", r->label[run],
+			 json_string_value(json_object_get(matrix, "note")));
+		para(r, text);
+	}
+	json_array_foreach(json_object_get(matrix, "cells"), i, cell) {
+		if (!json_is_false(json_object_get(cell, "placement_held")))
+			continue;
+		mmt_matrix_cell_name(cell, name, sizeof(name));
+		snprintf(text, sizeof(text), "**Flagged:** %s, cell %s: %s", r->label[run], name,
+			 json_string_value(json_object_get(json_object_get(cell, "placement_check"),
+							   "reason")) ?: "memory not where asked");
+		para(r, text);
+	}
+}
+
+/* one row per cell: status, main metric, where the memory was, numastat */
+static void matrix_table(struct report *r, const struct mmt_rec *rec)
+{
+	static const char *const cols[] = {
+		"cell", "status", "main metric", "workload memory by node (MiB)",
+		"numastat numa_hit by node (pages)", "other_node (pages)", "placement",
+	};
+	const char *mm = json_string_value(json_object_get(rec->j, "main_metric")) ?: "";
+	json_t *cell, *v, *nd;
+	const char *k;
+	char cells[7][512], num[32];
+	size_t i, c;
+	int off;
+
+	fprintf(r->md, "|");
+	fprintf(r->html, "<table>\n<tr>");
+	for (c = 0; c < 7; c++) {
+		fprintf(r->md, " %s |", cols[c]);
+		fprintf(r->html, "<th>%s</th>", cols[c]);
+	}
+	fprintf(r->md, "\n|---|---|--:|---|---|---|---|\n");
+	fprintf(r->html, "</tr>\n");
+	json_array_foreach(json_object_get(rec_matrix(rec), "cells"), i, cell) {
+		json_t *m = json_object_get(json_object_get(cell, "metrics"), mm);
+		json_t *chk = json_object_get(cell, "placement_check");
+		struct mmt_summary s;
+		const char *basis;
+		long long other = 0;
+
+		mmt_matrix_cell_name(cell, cells[0], sizeof(cells[0]));
+		snprintf(cells[1], sizeof(cells[1]), "%s%s%s",
+			 json_string_value(json_object_get(cell, "status")) ?: "?",
+			 json_string_value(json_object_get(cell, "reason")) ? ": " : "",
+			 json_string_value(json_object_get(cell, "reason")) ?: "");
+		if (m && !mmt_metric_summary(m, &s, &basis) && s.n)
+			snprintf(cells[2], sizeof(cells[2]), "%s %s", mmt_fmt_num(s.mean, num, sizeof(num)),
+				 json_string_value(json_object_get(m, "unit")) ?: "");
+		else
+			snprintf(cells[2], sizeof(cells[2]), "-");
+		off = 0;
+		cells[3][0] = '\0';
+		json_object_foreach(json_object_get(json_object_get(cell, "memory_nodes"), "kb_by_node"),
+				    k, v)
+			off += snprintf(cells[3] + off, sizeof(cells[3]) - (size_t)off, "%snode %s: %.1f",
+					off ? ", " : "", k, (double)json_integer_value(v) / 1024);
+		off = 0;
+		cells[4][0] = '\0';
+		json_object_foreach(json_object_get(cell, "numastat"), k, nd) {
+			off += snprintf(cells[4] + off, sizeof(cells[4]) - (size_t)off, "%snode %s: %lld",
+					off ? ", " : "", k,
+					(long long)json_integer_value(json_object_get(nd, "numa_hit")));
+			other += json_integer_value(json_object_get(nd, "other_node"));
+		}
+		snprintf(cells[5], sizeof(cells[5]), "%lld", other);
+		if (json_is_false(json_object_get(cell, "placement_held")))
+			snprintf(cells[6], sizeof(cells[6]), "FLAGGED: not where asked");
+		else if (json_is_true(json_object_get(cell, "placement_held")))
+			snprintf(cells[6], sizeof(cells[6]), "held (%s)",
+				 json_is_number(json_object_get(chk, "fraction_on_asked")) ?
+				 (snprintf(num, sizeof(num), "%.0f %% on node %lld",
+					   100 * json_number_value(json_object_get(chk, "fraction_on_asked")),
+					   (long long)json_integer_value(json_object_get(chk, "asked"))), num) :
+				 "interleaved");
+		else
+			snprintf(cells[6], sizeof(cells[6]), "-");
+		fprintf(r->md, "|");
+		fprintf(r->html, "<tr>");
+		for (c = 0; c < 7; c++) {
+			fprintf(r->md, " %s |", cells[c]);
+			fprintf(r->html, "<td>");
+			mmt_html_puts(r->html, cells[c]);
+			fprintf(r->html, "</td>");
+		}
+		fprintf(r->md, "\n");
+		fprintf(r->html, "</tr>\n");
+	}
+	fprintf(r->md, "\n");
+	fprintf(r->html, "</table>\n");
+}
+
+/* one metric of one run's matrix as a heat map: CPU node by memory node */
+static int matrix_heatmap(struct report *r, const char *key, size_t run,
+			  const struct mmt_rec *rec, const char *metric)
+{
+	json_t *matrix = rec_matrix(rec), *row, *col;
+	char cname[320], base[256], path[PATH_MAX], caption[512], c[32], unit[64] = "";
+	size_t i, j, have = 0;
+	FILE *f;
+
+	snprintf(base, sizeof(base), "%s-%s", metric, r->nr > 1 ? r->label[run] : "");
+	if (r->nr == 1)
+		base[strlen(base) - 1] = '\0';
+	chart_name(cname, sizeof(cname), "heatmap", key, base);
+	f = data_open(r, cname, path, sizeof(path));
+	if (!f)
+		return -EIO;
+	fprintf(f, "\"cpu\\\\mem\"");
+	json_array_foreach(json_object_get(matrix, "mem_columns"), j, col) {
+		matrix_col_name(col, c, sizeof(c));
+		fprintf(f, " ");
+		gp_str(f, c);
+	}
+	fprintf(f, "\n");
+	json_array_foreach(json_object_get(matrix, "cpu_nodes"), i, row) {
+		snprintf(c, sizeof(c), "cpu%lld", (long long)json_integer_value(row));
+		gp_str(f, c);
+		json_array_foreach(json_object_get(matrix, "mem_columns"), j, col) {
+			json_t *m = json_object_get(json_object_get(matrix_cell_at(matrix, row, col),
+								    "metrics"), metric);
+			struct mmt_summary s;
+			const char *basis;
+
+			if (m && !mmt_metric_summary(m, &s, &basis) && s.n) {
+				fprintf(f, " %.10g", s.mean);
+				have++;
+				if (!unit[0])
+					snprintf(unit, sizeof(unit), "%s",
+						 json_string_value(json_object_get(m, "unit")) ?: "");
+			} else {
+				fprintf(f, " NaN");
+			}
+		}
+		fprintf(f, "\n");
+	}
+	if (data_close(r, f, path))
+		return -EIO;
+	if (!have)
+		return 0;
+	snprintf(caption, sizeof(caption), "%s, %s: %s by CPU node and memory node (mean)", key,
+		 r->label[run], metric);
+	return chart(r, "heatmap.gp", cname, path, caption,
+		     (const char *const[]){ caption, unit, NULL });
+}
+
+static int matrix_section(struct report *r, const char *key)
+{
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; i < r->nr && !ret; i++) {
+		const struct mmt_rec *rec = mmt_run_find(&r->runs[i], key);
+		char text[256];
+		json_t *names;
+
+		if (!rec_matrix(rec))
+			continue;
+		snprintf(text, sizeof(text), "%s: NUMA matrix", r->label[i]);
+		heading(r, 4, text);
+		matrix_notes(r, rec, i);
+		matrix_table(r, rec);
+		names = matrix_metric_names(rec);
+		for (j = 0; j < json_array_size(names) && !ret; j++)
+			ret = matrix_heatmap(r, key, i, rec, json_string_value(json_array_get(names, j)));
+		json_decref(names);
+	}
+	return ret;
+}
+
 static int section_key(struct report *r, const char *key, bool sub)
 {
 	const struct mmt_rec *first = NULL;
@@ -826,6 +1078,10 @@ static int section_key(struct report *r, const char *key, bool sub)
 	}
 	fprintf(r->md, "\n");
 	fprintf(r->html, "</ul>\n");
+	if (key_is_matrix(r, key)) {	/* the cells hold the metrics */
+		json_decref(names);
+		return matrix_section(r, key);
+	}
 	values_table(r, key, names);
 	for (j = 0; j < json_array_size(names) && !ret; j++)
 		ret = metric_chart(r, key, json_string_value(json_array_get(names, j)));

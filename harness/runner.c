@@ -30,6 +30,7 @@
 #include <numa.h>
 
 #include "internal.h"
+#include "numamatrix.h"
 
 extern const struct mmt_workload *const __start_mmt_workloads[] __attribute__((weak));
 extern const struct mmt_workload *const __stop_mmt_workloads[] __attribute__((weak));
@@ -605,11 +606,34 @@ int mmt_knob_write_u64(struct mmt_ctx *c, const char *path, uint64_t value)
 	return mmt_knob_write(c, path, buf);
 }
 
+static long hugetlb_reserve_node(struct mmt_ctx *c, int node, unsigned long pages);
+
 long mmt_hugetlb_reserve(struct mmt_ctx *c, unsigned long pages)
+{
+	unsigned int n, nr_set = 0;
+	long got, sum = 0;
+
+	if (!c->o->interleave)
+		return hugetlb_reserve_node(c, c->o->mem_node, pages);
+	/* interleaved: each node of the set its share, sized per node (restored) */
+	for (n = 0; n < 64; n++)
+		nr_set += !!(c->o->interleave_mask & (1ull << n));
+	for (n = 0; n < 64; n++) {
+		if (!(c->o->interleave_mask & (1ull << n)))
+			continue;
+		got = hugetlb_reserve_node(c, (int)n, (pages + nr_set - 1) / nr_set);
+		if (got < 0)
+			return got;
+		sum += got;
+	}
+	return sum;
+}
+
+static long hugetlb_reserve_node(struct mmt_ctx *c, int node, unsigned long pages)
 {
 	char nr_path[PATH_MAX], free_path[PATH_MAX];
 	uint64_t nr, fr;
-	int ret, node = c->o->mem_node;
+	int ret;
 
 	if (node >= 0) {
 		snprintf(nr_path, sizeof(nr_path),
@@ -666,6 +690,15 @@ static void bind_placement(const struct mmt_run_opts *o, bool cpus)
 
 		numa_bitmask_setbit(bm, (unsigned int)o->mem_node);
 		numa_set_membind(bm);
+		numa_free_nodemask(bm);
+	} else if (o->interleave) {
+		struct bitmask *bm = numa_allocate_nodemask();
+		unsigned int n;
+
+		for (n = 0; n < 64; n++)
+			if (o->interleave_mask & (1ull << n))
+				numa_bitmask_setbit(bm, n);
+		numa_set_interleave_mask(bm);
 		numa_free_nodemask(bm);
 	}
 }
@@ -1281,7 +1314,7 @@ static int run_repeat(struct mmt_ctx *c, int rep, struct repeat_out *out)
 	bool setup_ran = false, injected = false, kmsg_ok;
 	char iso[64];
 	json_t *metrics, *rj;
-	json_t *vm0 = NULL, *kernel_events = NULL;
+	json_t *vm0 = NULL, *kernel_events = NULL, *ns0 = NULL, *numastat = NULL, *memory = NULL;
 
 	c->status = MMT_PASS;
 	c->reason[0] = '\0';
@@ -1351,6 +1384,7 @@ static int run_repeat(struct mmt_ctx *c, int rep, struct repeat_out *out)
 	}
 
 	vm0 = vmstat_read();
+	ns0 = mmt_numastat_read();
 	/* release every worker at once */
 	t0 = mmt_mono_s();
 	close(gate[1]);
@@ -1431,6 +1465,17 @@ static int run_repeat(struct mmt_ctx *c, int rep, struct repeat_out *out)
 	}
 	if (c->o->tty)
 		fprintf(stderr, "\r\033[K");
+	/* where the workers' memory is, while they still hold it */
+	{
+		pid_t *pids = calloc((size_t)nprocs + 1, sizeof(pid_t));
+		int np = 0;
+
+		for (i = 0; pids && i < nprocs; i++)
+			if (!procs[i].reaped)
+				pids[np++] = procs[i].pid;
+		memory = mmt_numa_memory(pids, np);
+		free(pids);
+	}
 
 out_reap:
 	stop_and_reap(c, procs, nprocs);
@@ -1441,6 +1486,14 @@ out_reap:
 		json_decref(vm1);
 		json_decref(vm0);
 		vm0 = NULL;
+	}
+	if (ns0) {
+		json_t *ns1 = mmt_numastat_read();
+
+		numastat = mmt_numastat_delta(ns0, ns1);
+		json_decref(ns1);
+		json_decref(ns0);
+		ns0 = NULL;
 	}
 	if (kmsg_ok) {
 		usleep(50000);
@@ -1496,6 +1549,15 @@ out_record:
 	json_object_set_new(rj, "started", json_string(iso));
 	json_object_set_new(rj, "measured_s", json_real(measured));
 	json_object_set_new(rj, "kernel_events", kernel_events ? kernel_events : json_object());
+	{
+		char why[512];
+
+		if (!mmt_numa_account(rj, c->o, numastat, memory, why, sizeof(why))) {
+			mmt_msg("  FLAGGED: %s\n", why);
+			json_array_append_new(c->notes, json_string(why));
+		}
+		json_decref(memory);
+	}
 	metrics = json_object();
 	out->hists = calloc((size_t)c->nr_metrics + 1, sizeof(struct mmt_hist));
 	for (m = 0; m < c->nr_metrics; m++) {
@@ -1560,7 +1622,8 @@ static json_t *placement_json(const struct mmt_run_opts *o)
 {
 	return json_pack("{s:o, s:o}", "cpu_node",
 			 o->cpu_node >= 0 ? json_integer(o->cpu_node) : json_null(), "mem_node",
-			 o->mem_node >= 0 ? json_integer(o->mem_node) : json_null());
+			 o->mem_node >= 0 ? json_integer(o->mem_node) :
+			 o->interleave ? json_string("interleave") : json_null());
 }
 
 struct wl_result {
@@ -1724,11 +1787,13 @@ out_record:
 		snprintf(path, sizeof(path), "%s/%s.w%d.json", rundir, wl->name, c.workers);
 	else
 		snprintf(path, sizeof(path), "%s/%s.json", rundir, wl->name);
-	ret = mmt_record_write(path, rec);
+	ret = o->capture ? 0 : mmt_record_write(path, rec);
 	if (ret) {
 		mmt_errmsg("cannot write %s: %s", path, strerror(-ret));
 		status = mmt_worse(status, MMT_ERROR);
 	}
+	if (o->capture)
+		*o->capture = json_incref(rec);
 	if (status != MMT_SKIP || nrep)
 		mmt_msg("  %s%s%s\n", mmt_status_name(status), res->reason[0] ? ": " : "",
 			res->reason);
@@ -1755,6 +1820,20 @@ out_record:
 	free(c.index_of);
 	free(c.nr_of_role);
 	return status;
+}
+
+int mmt_run_cell(const struct mmt_workload *wl, struct mmt_run_opts *o, json_t *sys,
+		 const char *run_id, const char *rundir, json_t **rec)
+{
+	struct wl_result res = { 0 };
+	int st;
+
+	*rec = NULL;
+	o->capture = rec;
+	st = run_workload(wl, o, sys, run_id, rundir, &res);
+	o->capture = NULL;
+	json_decref(res.not_seen);
+	return st;
 }
 
 /* -------------------------------------------------------------- the run */
@@ -1860,6 +1939,12 @@ int mmt_run(const struct mmt_workload **wls, int nr, struct mmt_run_opts *o)
 	for (i = 0; i < nr && !interrupted; i++) {
 		int s;
 
+		if (o->numa_matrix) {
+			int st = mmt_numa_matrix(wls[i], o, sys, run_id, rundir);
+
+			status = mmt_worse(status, st == MMT_XFAIL && o->strict ? MMT_FAIL : st);
+			continue;
+		}
 		for (s = 0; s < (o->nr_sweep ? o->nr_sweep : 1) && !interrupted; s++) {
 			if (o->nr_sweep)
 				o->workers = o->sweep[s];
@@ -1875,7 +1960,8 @@ int mmt_run(const struct mmt_workload **wls, int nr, struct mmt_run_opts *o)
 		mmt_msg("interrupted: every knob the run changed was put back\n");
 		status = mmt_worse(status, MMT_ERROR);
 	}
-	print_summary(res, done);
+	if (done)
+		print_summary(res, done);
 	snprintf(path, sizeof(path), "%s/latest", o->outdir);
 	unlink(path);
 	if (symlink(run_id, path))

@@ -262,7 +262,7 @@ boot() {
 		# show the guest's mmtorture lines as progress
 		n=$(wc -l <"$WORK/console.log")
 		if [ "$n" -gt "$shown" ]; then
-			sed -n "$((shown + 1)),${n}p" "$WORK/console.log" | grep -E '^(mmtorture|  |[a-z-]+: |run |records)' | sed 's/^/  guest| /'
+			sed -n "$((shown + 1)),${n}p" "$WORK/console.log" | grep -E '^(mmtorture|  |[a-z-]+: |run |records|== |cpu[0-9]| {8,}mem)' | sed 's/^/  guest| /'
 			shown=$n
 		fi
 		# --test-stall: stop the first guest once its kernel runs, as a KVM
@@ -291,11 +291,11 @@ boot() {
 		fi
 		sleep 1
 	done
-	wait $QPID
+	wait $QPID 2>/dev/null	# no "Aborted" job notice when QEMU gives up on KVM
 	local rc=$?
 	QPID=
 	qmp_close
-	sed -n "$((shown + 1)),\$p" "$WORK/console.log" | grep -E '^(mmtorture|  |[a-z-]+: |run |records|workload)' | sed 's/^/  guest| /'
+	sed -n "$((shown + 1)),\$p" "$WORK/console.log" | grep -E '^(mmtorture|  |[a-z-]+: |run |records|workload|== |cpu[0-9]| {8,}mem)' | sed 's/^/  guest| /'
 	return $rc
 }
 
