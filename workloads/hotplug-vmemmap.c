@@ -10,15 +10,22 @@
  * rest freed, each one freed gets it back (kernel page-table surgery on the vmemmap, one
  * synchronize_rcu() per page), including the pages that offlining migrates or dissolves.
  *
- * Race partners (processes): a cycler offlines and onlines the chosen blocks round-robin,
- * pipelined so that one block stays offline while the next goes offline; by default it
+ * Race partners (processes): a cycler whose `offliners` threads offline and online the
+ * chosen blocks (each thread pipelined: its block stays offline while its next goes
+ * offline), picking for each round a block that holds hugetlb pages and, in light rounds,
+ * few LRU pages to migrate (a migration round, every migrate_every-th, wants many), from
+ * the block's /proc/kpageflags read just before; it samples the offlining threads' kernel
+ * stacks (/proc/self/task/TID/stack, 1 ms) and records offline latency per cause (HVO
+ * on/off, hugetlb pages in the block or not, migration volume) and where it went; by default it
  * onlines them into ZONE_MOVABLE (online_zone=movable, where valid_zones allows it), the
  * zone anonymous and hugetlb allocations try first, so that the blocks fill with the other
  * roles' memory and every offline has to move it.  A pool churn grows and shrinks
  * nr_hugepages, takes surplus pages through nr_overcommit_hugepages plus fallocate on a
  * hugetlbfs memfd and keeps them mapped and stamped until the next round, and keeps
  * held_pages pages mapped for the whole run (in-use pages that offlining must migrate):
- * the first half of the measured run with hugetlb_optimize_vmemmap=1, the second with 0.
+ * with hugetlb_optimize_vmemmap alternating 1 and 0 every hvo_round_ms, growing the pool a
+ * few pages per write.  The racing roles run niced, so that the kworkers offlining waits for
+ * get the CPUs.
  * A memmap reader reads /proc/kpageflags and /proc/kpagecount in chunks, alternating a
  * sweep of the whole pfn range with the cycled blocks (pfn_to_online_page() against
  * offlining, stable_page_flags() over the remapped memmap).  A ptdump reader reads debugfs
@@ -58,6 +65,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -88,9 +96,13 @@
 #define HP_ONLINE_TIMEOUT_MS 5000
 #define HP_ONLINE_RETRY_NS (5ull * 1000000000ull)
 #define HP_POOL_TIMEOUT_MS 5000
+#define HP_POOL_STEP	4		/* pool pages per nr_hugepages write */
 #define HP_SCAN_NS	250000000ull	/* memory users' pagemap scans */
 #define HP_CHUNK_PAGES	512u		/* memory users verify 2 MiB at a time */
 #define HP_MAX_HOLD	4096u
+#define HP_MAX_OFF	8		/* offliner threads */
+#define HP_NR_LEAF	24
+#define HP_LEAF_LEN	48
 
 #define PM_PRESENT	(1ull << 63)
 #define PM_PFN_MASK	((1ull << 55) - 1)
@@ -132,6 +144,21 @@ enum {
 	M_FAKE_HEADS,
 	M_OFF_LAT_ON,
 	M_OFF_LAT_OFF,
+	M_OFF_LAT_HUGE_ON,
+	M_OFF_LAT_HUGE_OFF,
+	M_OFF_LAT_NOHUGE,
+	M_OFF_LAT_MIG0,
+	M_OFF_LAT_MIG1,
+	M_OFF_LAT_MIG2,
+	M_CYC_HUGE,
+	M_ST_HVO_RCU,
+	M_ST_HVO_REMAP,
+	M_ST_HUGETLB,
+	M_ST_MIGRATE,
+	M_ST_DRAIN,
+	M_ST_ISOLATE,
+	M_ST_LOCK,
+	M_ST_OTHER,
 };
 
 static const struct mmt_metric hp_metrics[] = {
@@ -201,21 +228,62 @@ static const struct mmt_metric hp_metrics[] = {
 		"successful offlines while hugetlb_optimize_vmemmap=1 (hugetlb pages migrated or dissolved pay a vmemmap remap each)" },
 	[M_OFF_LAT_OFF] = { "offline_latency_hvo_off", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
 		"successful offlines while hugetlb_optimize_vmemmap=0" },
+	[M_OFF_LAT_HUGE_ON] = { "offline_latency_hugetlb_hvo_on", "ns", MMT_LATENCY,
+		MMT_BETTER_LOWER, "successful offlines of a block holding hugetlb pages (kpageflags just before), HVO on" },
+	[M_OFF_LAT_HUGE_OFF] = { "offline_latency_hugetlb_hvo_off", "ns", MMT_LATENCY,
+		MMT_BETTER_LOWER, "the same, HVO off" },
+	[M_OFF_LAT_NOHUGE] = { "offline_latency_no_hugetlb", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
+		"successful offlines of a block without hugetlb pages (either HVO phase)" },
+	[M_OFF_LAT_MIG0] = { "offline_latency_migrate_lt_1m", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
+		"successful offlines of a block with under 1 MiB of LRU pages to migrate" },
+	[M_OFF_LAT_MIG1] = { "offline_latency_migrate_1m_16m", "ns", MMT_LATENCY,
+		MMT_BETTER_LOWER, "the same, 1 to 16 MiB of LRU pages" },
+	[M_OFF_LAT_MIG2] = { "offline_latency_migrate_ge_16m", "ns", MMT_LATENCY,
+		MMT_BETTER_LOWER, "the same, 16 MiB of LRU pages or more" },
+	[M_CYC_HUGE] = { "offlines_with_hugetlb", "offlines", MMT_TOTAL, MMT_BETTER_HIGHER,
+		"successful offlines of a block that held hugetlb pages just before" },
+	[M_ST_HVO_RCU] = { "offline_stack_hvo_rcu", "samples", MMT_TOTAL, MMT_BETTER_NONE,
+		"stack samples of an offlining thread in synchronize_rcu() under hugetlb_vmemmap (one grace period per optimized page)" },
+	[M_ST_HVO_REMAP] = { "offline_stack_hvo_remap", "samples", MMT_TOTAL, MMT_BETTER_NONE,
+		"... in the rest of the vmemmap restore/optimize" },
+	[M_ST_HUGETLB] = { "offline_stack_hugetlb", "samples", MMT_TOTAL, MMT_BETTER_NONE,
+		"... in other hugetlb code (dissolve, allocation of a migration target)" },
+	[M_ST_MIGRATE] = { "offline_stack_migrate", "samples", MMT_TOTAL, MMT_BETTER_NONE,
+		"... migrating pages (do_migrate_range, copies)" },
+	[M_ST_DRAIN] = { "offline_stack_drain", "samples", MMT_TOTAL, MMT_BETTER_NONE,
+		"... draining LRU and per-cpu lists (lru_add_drain_all, drain_all_pages, expedited RCU)" },
+	[M_ST_ISOLATE] = { "offline_stack_isolate", "samples", MMT_TOTAL, MMT_BETTER_NONE,
+		"... isolating the range and scanning it" },
+	[M_ST_LOCK] = { "offline_stack_lock", "samples", MMT_TOTAL, MMT_BETTER_NONE,
+		"... waiting for the hotplug locks (another offliner's write)" },
+	[M_ST_OTHER] = { "offline_stack_other", "samples", MMT_TOTAL, MMT_BETTER_NONE,
+		"... anywhere else, or running with no stack to show" },
 	{ 0 }
 };
 
 static const struct mmt_param hp_params[] = {
-	{ "blocks", MMT_P_INT, "8", "memory blocks to keep cycling (those that go offline)",
+	{ "blocks", MMT_P_INT, "32", "memory blocks to keep cycling (those that go offline)",
 	  1, HP_MAX_KEEP, NULL },
+	{ "offliners", MMT_P_INT, "2", "cycler threads offlining and onlining blocks in parallel",
+	  1, HP_MAX_OFF, NULL },
+	{ "light_pages", MMT_P_INT, "1024",
+	  "LRU pages a block may hold in a light round (more: a migration round's block)", 0,
+	  1 << 20, NULL },
+	{ "migrate_every", MMT_P_INT, "4",
+	  "every Nth round of an offliner wants a block with light_pages or more to migrate (0: never)",
+	  0, 1000, NULL },
+	{ "hvo_round_ms", MMT_P_INT, "1000",
+	  "vmemmap=both: hugetlb_optimize_vmemmap alternates on/off every this many ms", 100,
+	  600000, NULL },
 	{ "probe_s", MMT_P_INT, "30", "time budget in seconds for probing blocks in setup",
 	  1, 600, NULL },
 	{ "offline_timeout_ms", MMT_P_INT, "10000",
 	  "bound on one offline write; a block that takes longer is dropped", 50, 60000, NULL },
-	{ "pool_pages", MMT_P_INT, "128", "hugetlb pool growth above its size, 2 MiB pages",
+	{ "pool_pages", MMT_P_INT, "64", "hugetlb pool growth above its size, 2 MiB pages",
 	  1, HP_MAX_HOLD / 2, NULL },
 	{ "surplus_pages", MMT_P_INT, "32", "surplus hugetlb pages via nr_overcommit_hugepages",
 	  0, HP_MAX_HOLD / 2, NULL },
-	{ "user_size", MMT_P_SIZE, "128m", "stamped anonymous memory per memory user",
+	{ "user_size", MMT_P_SIZE, "16m", "stamped anonymous memory per memory user",
 	  2 << 20, 16ll << 30, NULL },
 	{ "memmap_chunk", MMT_P_INT, "8192", "pfns per /proc/kpageflags read", 512,
 	  1 << 20, NULL },
@@ -229,7 +297,7 @@ static const struct mmt_param hp_params[] = {
 	  "a misaligned hugetlb head in /proc/kpageflags: fail (XFAIL on 6.17+ via kernel/bugs) or only count it",
 	  0, 0, "count|fail" },
 	{ "vmemmap", MMT_P_CHOICE, "both",
-	  "hugetlb_optimize_vmemmap phases: both (on, then off), on, off", 0, 0,
+	  "hugetlb_optimize_vmemmap phases: both (on and off, alternating every hvo_round_ms), on, off", 0, 0,
 	  "both|on|off" },
 	{ 0 }
 };
@@ -247,6 +315,10 @@ struct hp_block {
 };
 
 enum { HP_ON, HP_OFF, HP_NR_PHASES };
+
+/* Offline latency per cause, for the record's notes. */
+enum { HP_C_ON, HP_C_OFF, HP_C_HUGE_ON, HP_C_HUGE_OFF, HP_C_NOHUGE, HP_C_MIG0, HP_C_MIG1,
+       HP_C_MIG2, HP_NR_CAUSES };
 
 struct hp_phase {
 	uint64_t ran;
@@ -282,6 +354,15 @@ struct hp_priv {
 	uint32_t cur_phase;		/* HP_ON + 1, HP_OFF + 1; 0 before the churn set one */
 	char ptdump_dir[256];
 	char ptdump_why[256];
+	int offliners;
+	uint64_t light_pages;
+	int migrate_every;
+	uint64_t hvo_round_ns;
+	uint64_t huge_at_offline;	/* summed over successful offlines with known content */
+	uint64_t lru_at_offline;
+	uint64_t offlines_known;
+	struct { uint64_t n, ns; } cause[HP_NR_CAUSES];
+	struct { char name[HP_LEAF_LEN]; uint64_t count; } leaf[HP_NR_LEAF];
 	struct hp_block blk[HP_MAX_KEEP];
 	int16_t kept_of[HP_MAX_BLOCKNR];	/* block number -> kept index + 1 */
 };
@@ -438,6 +519,21 @@ static uint64_t hp_read_u64(const char *path)
 
 	mmt_knob_read_u64(path, &v);
 	return v;
+}
+
+/*
+ * The racing roles run niced: offlining waits for per-CPU kworkers (lru_add_drain_all(),
+ * drain_all_pages()) on every CPU, and with memory users and readers spinning at nice 0
+ * on a 2-CPU machine those waits took most of an offline (stack samples: __flush_work).
+ * Niced, they still run whenever a CPU is free, so the race is intact.
+ */
+#define HP_NICE_RACER	19
+#define HP_NICE_CHURN	10
+
+static void hp_nice(int n)
+{
+	if (setpriority(PRIO_PROCESS, 0, n))
+		return;		/* best effort: the run is only slower */
 }
 
 /* Present pfn of a virtual address in our own mm, 0 if not present. */
@@ -807,6 +903,10 @@ static int hp_setup(struct mmt_ctx *ctx)
 	p->pool_pages = (int)mmt_param_int(ctx, "pool_pages");
 	p->surplus_pages = (int)mmt_param_int(ctx, "surplus_pages");
 	p->held_pages = (int)mmt_param_int(ctx, "held_pages");
+	p->offliners = (int)mmt_param_int(ctx, "offliners");
+	p->light_pages = (uint64_t)mmt_param_int(ctx, "light_pages");
+	p->migrate_every = (int)mmt_param_int(ctx, "migrate_every");
+	p->hvo_round_ns = (uint64_t)mmt_param_int(ctx, "hvo_round_ms") * 1000000ull;
 	p->fake_fail = !strcmp(mmt_param_str(ctx, "fake_heads"), "fail");
 	p->user_size = mmt_param_size(ctx, "user_size") & ~(HP_CHUNK_PAGES * HP_PAGE - 1);
 	p->chunk = (uint64_t)mmt_param_int(ctx, "memmap_chunk");
@@ -847,65 +947,176 @@ static int hp_setup(struct mmt_ctx *ctx)
 
 /* ------------------------------------------------------------------ cycler */
 
-static int hp_next_block(struct hp_priv *p, int *rr)
-{
-	int i, k;
-
-	for (i = 0; i < p->nr_blocks; i++) {
-		k = (*rr + i) % p->nr_blocks;
-		if (!__atomic_load_n(&p->blk[k].dropped, __ATOMIC_RELAXED)) {
-			*rr = (k + 1) % p->nr_blocks;
-			return k;
-		}
-	}
-	return -1;
-}
-
 /*
- * The cycler's offline writes are bounded by a watchdog thread rather than an interval
- * timer: it interrupts the write (SIGALRM to the cycler thread, no SA_RESTART) when the
- * offline timeout passes or as soon as the run is stopping, so a long timeout does not
- * delay the stop.  A signal meant for an earlier write is told apart by a generation.
+ * The cycler is one process with `offliners` threads, each offlining and onlining its own
+ * blocks (a block belongs to one thread from its pick until it is online again), and one
+ * monitor thread.  The kernel serializes the state writes themselves (device_hotplug_lock,
+ * taken by trylock: a writer that finds it held sleeps 5 ms and restarts the syscall), so
+ * parallel offliners overlap everything around the writes - picking and scanning the next
+ * block, onlining - and the lock waits show up in the stack samples as "lock".
+ *
+ * The monitor bounds every write (it interrupts it with SIGALRM to the writing thread, no
+ * SA_RESTART, when its timeout passes or, for offlines, as soon as the run is stopping; a
+ * signal meant for an earlier write is told apart by a generation) and samples the kernel
+ * stack of every thread with an offline in flight (/proc/self/task/TID/stack, once a
+ * millisecond): each sample is put down to one cause, so the record says where offline
+ * time goes.
  */
 enum { HP_WHY_TIMEOUT = 1, HP_WHY_STOP };
 
-struct hp_watch {
-	struct mmt_worker *w;
-	pid_t tid;		/* the cycler thread */
+#define HP_SAMPLE_NS	1000000ull
+#define HP_LOOKAHEAD	4
+
+struct hp_cyc;
+
+struct hp_off {
+	struct hp_cyc *cy;
+	int idx;
+	pid_t tid;		/* the offliner thread */
 	uint64_t gen;		/* bumped per watched write */
 	uint64_t deadline;	/* 0: no write in flight */
-	uint64_t fired_gen;	/* the write the watchdog interrupted */
+	uint32_t stoppable;	/* an offline: interrupted when the run stops */
+	uint64_t fired_gen;	/* the write the monitor interrupted */
 	int fired_why;
-	int quit;
+	uint64_t round;
+	pthread_t th;
+	int rc;
+	int kfd;		/* /proc/kpageflags */
+	uint64_t *fl;		/* one block of flags */
 };
 
-static void *hp_watchdog(void *arg)
+struct hp_cyc {
+	struct mmt_worker *w;
+	struct hp_priv *p;
+	pthread_mutex_t lock;	/* picks, and the worker slot (one writer at a time) */
+	int rr;
+	uint8_t busy[HP_MAX_KEEP];
+	int nr_off;
+	int quit;		/* the monitor */
+	int failed;		/* an offliner failed: the others stop too */
+	struct hp_off off[HP_MAX_OFF];
+};
+
+static void hp_cyc_add(struct hp_cyc *cy, unsigned int m, uint64_t n)
 {
-	struct hp_watch *wd = arg;
+	pthread_mutex_lock(&cy->lock);
+	mmt_add(cy->w, m, n);
+	pthread_mutex_unlock(&cy->lock);
+}
+
+/* Which part of offlining a kernel stack of the offlining thread is in. */
+static unsigned int hp_stack_cause(const char *s)
+{
+	if (strstr(s, "hugetlb_vmemmap") || strstr(s, "vmemmap_remap"))
+		return strstr(s, "synchronize_rcu") || strstr(s, "wait_rcu_gp") ?
+		       M_ST_HVO_RCU : M_ST_HVO_REMAP;
+	if (strstr(s, "hugetlb"))
+		return M_ST_HUGETLB;
+	if (strstr(s, "migrate") || strstr(s, "folio_mc_copy"))
+		return M_ST_MIGRATE;
+	if (strstr(s, "lru_add_drain") || strstr(s, "lru_cache_disable") ||
+	    strstr(s, "drain_all_pages") || strstr(s, "zone_pcp") ||
+	    strstr(s, "synchronize_rcu_expedited"))
+		return M_ST_DRAIN;
+	if (strstr(s, "isolate") || strstr(s, "scan_movable_pages") ||
+	    strstr(s, "unmovable"))
+		return M_ST_ISOLATE;
+	if (strstr(s, "lock_device_hotplug") || strstr(s, "mem_hotplug_begin") ||
+	    strstr(s, "percpu_down_write"))
+		return M_ST_LOCK;
+	return M_ST_OTHER;
+}
+
+/* Count the innermost function of a sample in the published table (monitor only). */
+static void hp_leaf_count(struct hp_priv *p, const char *s)
+{
+	char fn[HP_LEAF_LEN];
+	const char *a = strchr(s, ']');
+	size_t n;
+	int i;
+
+	if (!a)
+		return;
+	a += strspn(a + 1, " ") + 1;
+	n = strcspn(a, "+\n");
+	if (!n)
+		return;
+	if (n >= sizeof(fn))
+		n = sizeof(fn) - 1;
+	memcpy(fn, a, n);
+	fn[n] = '\0';
+	for (i = 0; i < HP_NR_LEAF && p->leaf[i].name[0]; i++) {
+		if (!strcmp(p->leaf[i].name, fn)) {
+			__atomic_add_fetch(&p->leaf[i].count, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	if (i < HP_NR_LEAF) {
+		memcpy(p->leaf[i].name, fn, n + 1);
+		__atomic_store_n(&p->leaf[i].count, 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void hp_sample(struct hp_cyc *cy, struct hp_off *o)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", (int)o->tid);
+	n = mmt_read_file(path, buf, sizeof(buf));
+	/* the write may have ended while we read: drop the sample */
+	if (n < 0 || !__atomic_load_n(&o->deadline, __ATOMIC_ACQUIRE))
+		return;
+	if (n == 0) {		/* no stack to show (running on the other CPU) */
+		hp_cyc_add(cy, M_ST_OTHER, 1);
+		return;
+	}
+	hp_cyc_add(cy, hp_stack_cause(buf), 1);
+	hp_leaf_count(cy->p, buf);
+}
+
+static void *hp_monitor(void *arg)
+{
+	struct hp_cyc *cy = arg;
 	sigset_t set;
+	int i;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGALRM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	while (!__atomic_load_n(&wd->quit, __ATOMIC_ACQUIRE)) {
-		uint64_t g = __atomic_load_n(&wd->gen, __ATOMIC_ACQUIRE);
-		uint64_t d = __atomic_load_n(&wd->deadline, __ATOMIC_ACQUIRE);
+	while (!__atomic_load_n(&cy->quit, __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < cy->nr_off; i++) {
+			struct hp_off *o = &cy->off[i];
+			uint64_t g = __atomic_load_n(&o->gen, __ATOMIC_ACQUIRE);
+			uint64_t d = __atomic_load_n(&o->deadline, __ATOMIC_ACQUIRE);
+			bool stop;
 
-		if (d && (mmt_now_ns() >= d || !mmt_running(wd->w))) {
-			__atomic_store_n(&wd->fired_why,
-					 mmt_now_ns() >= d ? HP_WHY_TIMEOUT : HP_WHY_STOP,
-					 __ATOMIC_RELAXED);
-			__atomic_store_n(&wd->fired_gen, g, __ATOMIC_RELEASE);
-			syscall(SYS_tgkill, getpid(), wd->tid, SIGALRM);
+			if (!d)
+				continue;
+			stop = __atomic_load_n(&o->stoppable, __ATOMIC_RELAXED) &&
+			       (!mmt_running(cy->w) ||
+				__atomic_load_n(&cy->failed, __ATOMIC_RELAXED));
+			if (mmt_now_ns() >= d || stop) {
+				if (__atomic_load_n(&o->fired_gen, __ATOMIC_RELAXED) == g &&
+				    mmt_now_ns() < d + 20000000ull)
+					continue;	/* already fired; again every 20 ms */
+				__atomic_store_n(&o->fired_why, stop ? HP_WHY_STOP : HP_WHY_TIMEOUT,
+						 __ATOMIC_RELAXED);
+				__atomic_store_n(&o->fired_gen, g, __ATOMIC_RELEASE);
+				syscall(SYS_tgkill, getpid(), o->tid, SIGALRM);
+				continue;
+			}
+			if (o->stoppable)
+				hp_sample(cy, o);
 		}
-		usleep(20 * 1000);
+		usleep(HP_SAMPLE_NS / 1000);
 	}
 	return NULL;
 }
 
 /* 0, -ETIME (timed out), -ECANCELED (the run is stopping) or -errno. */
-static int hp_write_watched(struct hp_watch *wd, const char *path, const char *value,
-			    unsigned int timeout_ms)
+static int hp_write_watched(struct hp_off *o, const char *path, const char *value,
+			    unsigned int timeout_ms, bool stoppable)
 {
 	size_t len = strlen(value);
 	uint64_t gen;
@@ -915,139 +1126,302 @@ static int hp_write_watched(struct hp_watch *wd, const char *path, const char *v
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	gen = __atomic_add_fetch(&wd->gen, 1, __ATOMIC_ACQ_REL);
-	__atomic_store_n(&wd->deadline, mmt_now_ns() + (uint64_t)timeout_ms * 1000000ull,
+	__atomic_store_n(&o->stoppable, stoppable, __ATOMIC_RELAXED);
+	gen = __atomic_add_fetch(&o->gen, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&o->deadline, mmt_now_ns() + (uint64_t)timeout_ms * 1000000ull,
 			 __ATOMIC_RELEASE);
 	for (;;) {
 		n = write(fd, value, len);
 		ret = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
 		if (ret != -EINTR)
 			break;
-		if (__atomic_load_n(&wd->fired_gen, __ATOMIC_ACQUIRE) == gen) {
-			ret = __atomic_load_n(&wd->fired_why, __ATOMIC_RELAXED) == HP_WHY_STOP ?
+		if (__atomic_load_n(&o->fired_gen, __ATOMIC_ACQUIRE) == gen) {
+			ret = __atomic_load_n(&o->fired_why, __ATOMIC_RELAXED) == HP_WHY_STOP ?
 			      -ECANCELED : -ETIME;
 			break;
 		}
 		/* a signal meant for an earlier write: try again */
 	}
-	__atomic_store_n(&wd->deadline, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&o->deadline, 0, __ATOMIC_RELEASE);
 	close(fd);
 	return ret;
 }
 
-/* Offline block k; *done tells whether it went offline.  MMT_PASS or MMT_FAIL. */
-static int hp_cycle_offline(struct mmt_worker *w, struct hp_watch *wd, int k, bool *done)
+/* Online a block again from an offliner thread, retrying for a while: 0 or -errno. */
+static int hp_online_watched(struct hp_off *o, const struct hp_block *b, uint64_t *lat_ns)
 {
-	struct hp_priv *p = w->priv;
+	uint64_t t0 = mmt_now_ns(), t;
+	char path[128];
+	int ret;
+
+	hp_block_path(path, sizeof(path), b->nr, "state");
+	for (;;) {
+		t = mmt_now_ns();
+		ret = hp_write_watched(o, path, b->online_cmd, HP_ONLINE_TIMEOUT_MS, false);
+		if (ret == -EINVAL && strcmp(b->online_cmd, b->home_cmd))
+			ret = hp_write_watched(o, path, b->home_cmd, HP_ONLINE_TIMEOUT_MS, false);
+		if (ret == -EINVAL)
+			ret = hp_write_watched(o, path, "online", HP_ONLINE_TIMEOUT_MS, false);
+		if (!ret || hp_block_is(b->nr, "online")) {
+			if (lat_ns)
+				*lat_ns = mmt_now_ns() - t;
+			return 0;
+		}
+		if (mmt_now_ns() - t0 > HP_ONLINE_RETRY_NS)
+			return ret;
+		usleep(100 * 1000);
+	}
+}
+
+/* What a block holds just before it goes offline (one read of its kpageflags). */
+struct hp_content {
+	uint64_t huge;		/* 2 MiB hugetlb pages (aligned heads) */
+	uint64_t lru;		/* 4 KiB LRU pages outside hugetlb pages: migrated one by one */
+	bool known;
+};
+
+#define KPF_LRU		5
+#define KPF_HUGE_TAIL_MASK ((1ull << KPF_HUGE) | (1ull << KPF_COMPOUND_HEAD))
+
+static void hp_block_content(struct hp_off *o, const struct hp_block *b, struct hp_content *c)
+{
+	struct hp_priv *p = o->cy->p;
+	size_t len = p->ppb * sizeof(*o->fl);
+	uint64_t i;
+
+	memset(c, 0, sizeof(*c));
+	if (o->kfd < 0 ||
+	    pread(o->kfd, o->fl, len, (off_t)((uint64_t)b->nr * p->ppb * sizeof(*o->fl))) !=
+	    (ssize_t)len)
+		return;
+	c->known = true;
+	for (i = 0; i < p->ppb; i++) {
+		uint64_t f = o->fl[i];
+
+		if (f & (1ull << KPF_HUGE)) {
+			if ((f & KPF_HUGE_TAIL_MASK) == KPF_HUGE_TAIL_MASK && !(i & 511))
+				c->huge++;
+		} else if (f & (1ull << KPF_LRU)) {
+			c->lru++;
+		}
+	}
+}
+
+/*
+ * Pick the next block for this offliner: round-robin over online blocks no other thread
+ * owns, looking at up to HP_LOOKAHEAD of them for one that fits the round: every round
+ * wants hugetlb pages in the block; light rounds want at most light_pages LRU pages to
+ * migrate, migration rounds (every migrate_every-th) at least that many.  The last one
+ * looked at is taken when none fits.  The block index, or -1 when all are taken.
+ */
+static int hp_pick(struct hp_off *o, struct hp_content *c)
+{
+	struct hp_cyc *cy = o->cy;
+	struct hp_priv *p = cy->p;
+	bool mig = p->migrate_every && o->round % (uint64_t)p->migrate_every == 0;
+	int tries, k = -1, i;
+
+	for (tries = 0; tries < HP_LOOKAHEAD; tries++) {
+		int got = -1;
+
+		pthread_mutex_lock(&cy->lock);
+		for (i = 0; i < p->nr_blocks; i++) {
+			int j = (cy->rr + i) % p->nr_blocks;
+
+			if (cy->busy[j] || j == k ||
+			    __atomic_load_n(&p->blk[j].dropped, __ATOMIC_RELAXED))
+				continue;
+			got = j;
+			cy->busy[j] = 1;
+			cy->rr = (j + 1) % p->nr_blocks;
+			break;
+		}
+		if (got >= 0 && k >= 0)
+			cy->busy[k] = 0;	/* the one looked at before did not fit */
+		pthread_mutex_unlock(&cy->lock);
+		if (got < 0)
+			break;
+		k = got;
+		hp_block_content(o, &p->blk[k], c);
+		if (!c->known)
+			break;
+		if (c->huge && (mig ? c->lru >= p->light_pages : c->lru < p->light_pages))
+			break;
+	}
+	o->round++;
+	return k;
+}
+
+static void hp_release(struct hp_off *o, int k)
+{
+	pthread_mutex_lock(&o->cy->lock);
+	o->cy->busy[k] = 0;
+	pthread_mutex_unlock(&o->cy->lock);
+}
+
+static void hp_cause_account(struct hp_priv *p, int cause, uint64_t ns)
+{
+	__atomic_add_fetch(&p->cause[cause].n, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&p->cause[cause].ns, ns, __ATOMIC_RELAXED);
+}
+
+/* Record a successful offline's latency under each cause that applies. */
+static void hp_offline_account(struct hp_off *o, const struct hp_content *c, uint64_t t)
+{
+	struct hp_cyc *cy = o->cy;
+	struct hp_priv *p = cy->p;
+	uint32_t ph = __atomic_load_n(&p->cur_phase, __ATOMIC_RELAXED);
+	unsigned int mig;
+
+	pthread_mutex_lock(&cy->lock);
+	mmt_latency(cy->w, M_OFF_LAT, t);
+	if (ph == HP_ON + 1)
+		mmt_latency(cy->w, M_OFF_LAT_ON, t);
+	else if (ph == HP_OFF + 1)
+		mmt_latency(cy->w, M_OFF_LAT_OFF, t);
+	if (c->known) {
+		if (!c->huge)
+			mmt_latency(cy->w, M_OFF_LAT_NOHUGE, t);
+		else if (ph == HP_ON + 1)
+			mmt_latency(cy->w, M_OFF_LAT_HUGE_ON, t);
+		else if (ph == HP_OFF + 1)
+			mmt_latency(cy->w, M_OFF_LAT_HUGE_OFF, t);
+		mig = c->lru < 256 ? M_OFF_LAT_MIG0 : c->lru < 4096 ? M_OFF_LAT_MIG1 :
+		      M_OFF_LAT_MIG2;
+		mmt_latency(cy->w, mig, t);
+		if (c->huge)
+			mmt_add(cy->w, M_CYC_HUGE, 1);
+	}
+	pthread_mutex_unlock(&cy->lock);
+	if (!c->known)
+		return;
+	__atomic_add_fetch(&p->huge_at_offline, c->huge, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&p->lru_at_offline, c->lru, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&p->offlines_known, 1, __ATOMIC_RELAXED);
+	if (ph)
+		hp_cause_account(p, (ph == HP_ON + 1 ? HP_C_ON : HP_C_OFF), t);
+	hp_cause_account(p, !c->huge ? HP_C_NOHUGE : ph == HP_ON + 1 ? HP_C_HUGE_ON :
+			 HP_C_HUGE_OFF, t);
+	hp_cause_account(p, c->lru < 256 ? HP_C_MIG0 : c->lru < 4096 ? HP_C_MIG1 : HP_C_MIG2,
+			 t);
+}
+
+/* Offline block k; *done tells whether it went offline.  MMT_PASS or MMT_FAIL. */
+static int hp_cycle_offline(struct hp_off *o, int k, const struct hp_content *c, bool *done)
+{
+	struct hp_cyc *cy = o->cy;
+	struct hp_priv *p = cy->p;
 	struct hp_block *b = &p->blk[k];
 	char path[128];
 	uint64_t t;
-	int r;
+	int r, rc;
 
 	*done = false;
 	hp_block_path(path, sizeof(path), b->nr, "state");
 	hp_blk_begin(b);
 	t = mmt_now_ns();
-	r = hp_write_watched(wd, path, "offline", (unsigned int)p->timeout_ms);
+	r = hp_write_watched(o, path, "offline", (unsigned int)p->timeout_ms, true);
 	t = mmt_now_ns() - t;
 	if (r == -ECANCELED) {
-		hp_blk_end(b, hp_block_is(b->nr, "offline"));
 		*done = hp_block_is(b->nr, "offline");
+		hp_blk_end(b, *done);
 		return MMT_PASS;	/* the run is stopping: not a refusal */
 	}
 	if (r) {
 		hp_blk_end(b, false);
-		mmt_add(w, hp_errno_metric(-r), 1);
+		hp_cyc_add(cy, hp_errno_metric(-r), 1);
 		if (r == -ETIME) {
 			__atomic_store_n(&b->dropped, 1, __ATOMIC_RELAXED);
-			mmt_add(w, M_BLOCKS_DROPPED, 1);
+			hp_cyc_add(cy, M_BLOCKS_DROPPED, 1);
 		}
-		if (!hp_block_is(b->nr, "online") && hp_block_is(b->nr, "offline"))
-			return mmt_fail(w, "memory block %d: offline failed (%s) yet the block reads offline",
-					b->nr, strerror(-r));
+		if (!hp_block_is(b->nr, "online") && hp_block_is(b->nr, "offline")) {
+			pthread_mutex_lock(&cy->lock);
+			rc = mmt_fail(cy->w, "memory block %d: offline failed (%s) yet the block reads offline",
+				      b->nr, strerror(-r));
+			pthread_mutex_unlock(&cy->lock);
+			return rc;
+		}
 		return MMT_PASS;
 	}
 	if (!hp_block_is(b->nr, "offline")) {
 		hp_blk_end(b, false);
-		return mmt_fail(w, "memory block %d: the write of 'offline' succeeded but the state file does not read offline",
-				b->nr);
+		pthread_mutex_lock(&cy->lock);
+		rc = mmt_fail(cy->w, "memory block %d: the write of 'offline' succeeded but the state file does not read offline",
+			      b->nr);
+		pthread_mutex_unlock(&cy->lock);
+		return rc;
 	}
 	hp_blk_end(b, true);
-	mmt_latency(w, M_OFF_LAT, t);
-	switch (__atomic_load_n(&p->cur_phase, __ATOMIC_RELAXED)) {
-	case HP_ON + 1:
-		mmt_latency(w, M_OFF_LAT_ON, t);
-		break;
-	case HP_OFF + 1:
-		mmt_latency(w, M_OFF_LAT_OFF, t);
-		break;
-	}
+	hp_offline_account(o, c, t);
 	*done = true;
 	return MMT_PASS;
 }
 
-static int hp_cycle_online(struct mmt_worker *w, struct hp_priv *p, int k)
+static int hp_cycle_online(struct hp_off *o, int k)
 {
-	struct hp_block *b = &p->blk[k];
+	struct hp_cyc *cy = o->cy;
+	struct hp_block *b = &cy->p->blk[k];
 	char zone[16];
 	uint64_t lat = 0;
-	int r;
+	int r, rc;
 
 	hp_blk_begin(b);
-	r = hp_online_retry(b, &lat);
+	r = hp_online_watched(o, b, &lat);
 	if (r) {
 		/* left odd: nobody checks this block any more; the harness onlines it */
-		return mmt_fail(w, "memory block %d went offline but '%s' failed for %llu s: %s (the harness onlines it again after the run)",
-				b->nr, b->online_cmd, HP_ONLINE_RETRY_NS / 1000000000ull,
-				strerror(-r));
+		pthread_mutex_lock(&cy->lock);
+		rc = mmt_fail(cy->w, "memory block %d went offline but '%s' failed for %llu s: %s (the harness onlines it again after the run)",
+			      b->nr, b->online_cmd, HP_ONLINE_RETRY_NS / 1000000000ull,
+			      strerror(-r));
+		pthread_mutex_unlock(&cy->lock);
+		return rc;
 	}
 	hp_blk_end(b, false);
-	mmt_latency(w, M_ON_LAT, lat);
-	mmt_add(w, M_CYCLES, 1);
+	pthread_mutex_lock(&cy->lock);
+	mmt_latency(cy->w, M_ON_LAT, lat);
+	mmt_add(cy->w, M_CYCLES, 1);
+	pthread_mutex_unlock(&cy->lock);
 	if (!hp_block_zone(b->nr, zone, sizeof(zone)) && strcmp(zone, b->target))
-		mmt_add(w, M_ZONE_CHANGED, 1);
+		hp_cyc_add(cy, M_ZONE_CHANGED, 1);
+	hp_release(o, k);
 	return MMT_PASS;
 }
 
 /*
- * Round-robin, pipelined: block k goes offline while block k-1 is still offline, then k-1
- * is onlined; so one block is offline most of the time and the memmap readers and memory
- * users get windows in which a block is offline for sure.
+ * One offliner, pipelined: its block k goes offline while its previous block is still
+ * offline, then that one is onlined; so each offliner keeps one block offline most of the
+ * time and the memmap readers and memory users get windows in which a block is offline
+ * for sure.
  */
-static int hp_role_cycler(struct mmt_worker *w)
+static void *hp_offliner(void *arg)
 {
-	struct hp_priv *p = w->priv;
-	struct hp_watch wd = { .w = w, .tid = (pid_t)syscall(SYS_gettid) };
-	int rr = 0, cur = -1, k, rc = MMT_PASS;
-	struct sigaction old;
-	pthread_t th;
+	struct hp_off *o = arg;
+	struct hp_cyc *cy = o->cy;
+	struct mmt_worker *w = cy->w;
+	int cur = -1, k, rc = MMT_PASS;
+	struct hp_content c;
 	bool done;
 
-	if (hp_alarm_install(&old))
-		return mmt_werror(w, "sigaction(SIGALRM): %s", strerror(errno));
-	rc = pthread_create(&th, NULL, hp_watchdog, &wd);
-	if (rc)
-		return mmt_werror(w, "pthread_create (watchdog): %s", strerror(rc));
-	rc = MMT_PASS;
-	while (mmt_running(w)) {
-		k = hp_next_block(p, &rr);
-		if (k < 0 || k == cur) {
+	o->tid = (pid_t)syscall(SYS_gettid);
+	while (mmt_running(w) && !__atomic_load_n(&cy->failed, __ATOMIC_RELAXED)) {
+		k = hp_pick(o, &c);
+		if (k < 0) {
 			if (cur >= 0) {
-				rc = hp_cycle_online(w, p, cur);
+				rc = hp_cycle_online(o, cur);
 				cur = -1;
 				if (rc != MMT_PASS)
 					break;
 			}
-			if (k < 0) {
-				mmt_sleep(w, 100 * 1000000ull);
-				continue;
-			}
+			mmt_sleep(w, 5 * 1000000ull);
+			continue;
 		}
-		rc = hp_cycle_offline(w, &wd, k, &done);
+		rc = hp_cycle_offline(o, k, &c, &done);
+		if (!done)
+			hp_release(o, k);
 		if (rc != MMT_PASS)
 			break;
 		if (cur >= 0) {
-			rc = hp_cycle_online(w, p, cur);
+			rc = hp_cycle_online(o, cur);
 			if (rc != MMT_PASS) {
 				cur = done ? k : -1;
 				break;
@@ -1056,15 +1430,82 @@ static int hp_role_cycler(struct mmt_worker *w)
 		cur = done ? k : -1;
 	}
 	if (cur >= 0) {
-		int r = hp_cycle_online(w, p, cur);
+		int r = hp_cycle_online(o, cur);
 
 		if (rc == MMT_PASS)
 			rc = r;
 	}
-	__atomic_store_n(&wd.quit, 1, __ATOMIC_RELEASE);
-	pthread_join(th, NULL);
+	if (rc != MMT_PASS)
+		__atomic_store_n(&cy->failed, 1, __ATOMIC_RELAXED);
+	o->rc = rc;
+	return NULL;
+}
+
+static int hp_role_cycler(struct mmt_worker *w)
+{
+	struct hp_priv *p = w->priv;
+	struct hp_cyc *cy;
+	struct sigaction old;
+	pthread_t mon;
+	int i, r, rc = MMT_PASS, started = 0;
+
+	cy = calloc(1, sizeof(*cy));
+	if (!cy)
+		return mmt_werror(w, "out of memory");
+	cy->w = w;
+	cy->p = p;
+	cy->nr_off = p->offliners < p->nr_blocks ? p->offliners : p->nr_blocks;
+	pthread_mutex_init(&cy->lock, NULL);
+	if (hp_alarm_install(&old)) {
+		rc = mmt_werror(w, "sigaction(SIGALRM): %s", strerror(errno));
+		goto out_free;
+	}
+	for (i = 0; i < cy->nr_off; i++) {
+		struct hp_off *o = &cy->off[i];
+
+		o->cy = cy;
+		o->idx = i;
+		o->round = (uint64_t)i;		/* offliners start on different round kinds */
+		o->kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+		o->fl = malloc(p->ppb * sizeof(*o->fl));
+		if (!o->fl) {
+			rc = mmt_werror(w, "out of memory");
+			goto out_threads;
+		}
+	}
+	r = pthread_create(&mon, NULL, hp_monitor, cy);
+	if (r) {
+		rc = mmt_werror(w, "pthread_create (monitor): %s", strerror(r));
+		goto out_threads;
+	}
+	for (i = 0; i < cy->nr_off; i++, started++) {
+		r = pthread_create(&cy->off[i].th, NULL, hp_offliner, &cy->off[i]);
+		if (r) {
+			__atomic_store_n(&cy->failed, 1, __ATOMIC_RELAXED);
+			rc = mmt_werror(w, "pthread_create (offliner): %s", strerror(r));
+			break;
+		}
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(cy->off[i].th, NULL);
+		if (rc == MMT_PASS && cy->off[i].rc != MMT_PASS)
+			rc = cy->off[i].rc;
+	}
+	__atomic_store_n(&cy->quit, 1, __ATOMIC_RELEASE);
+	pthread_join(mon, NULL);
+out_threads:
+	for (i = 0; i < cy->nr_off; i++) {
+		if (cy->off[i].kfd >= 0)
+			close(cy->off[i].kfd);
+		free(cy->off[i].fl);
+	}
+	sigaction(SIGALRM, &old, NULL);
+out_free:
+	pthread_mutex_destroy(&cy->lock);
+	free(cy);
 	return rc;
 }
+
 
 /* ------------------------------------------------------------- pool churn */
 
@@ -1169,8 +1610,38 @@ static int hp_churn_release(struct mmt_worker *w, struct hp_churn *c)
 	return ret;
 }
 
-/* Resize the persistent pool to target, accounting what was allocated or freed. */
+static int hp_churn_resize_step(struct mmt_worker *w, struct hp_churn *c, uint64_t target);
+
+/*
+ * Resize the persistent pool to target in steps of at most HP_POOL_STEP pages.  The kernel
+ * allocates a pool growth as one batch and, with HVO on, optimizes the whole batch (one
+ * synchronize_rcu()) before any of it reaches the free list; an offline that meets one of
+ * those pages spins in dissolve_free_hugetlb_folio() until then.  Growing 64 pages at once
+ * stalled offlines for over a second (stack samples); small steps keep that window short.
+ */
 static int hp_churn_resize(struct mmt_worker *w, struct hp_churn *c, uint64_t target)
+{
+	uint64_t now = hp_read_u64(HP_NR_HUGE);
+	int rc = MMT_PASS;
+
+	while (rc == MMT_PASS && now != target && mmt_running(w)) {
+		uint64_t step = now < target ? now + HP_POOL_STEP : now - HP_POOL_STEP;
+		uint64_t got;
+
+		if ((now < target && step > target) || (now > target && step < target))
+			step = target;
+		rc = hp_churn_resize_step(w, c, step);
+		got = hp_read_u64(HP_NR_HUGE);
+		if (got == now)
+			break;		/* no progress (no memory): the next round tries again */
+		now = got;
+	}
+	if (!mmt_running(w) && rc == MMT_PASS && now != target)
+		rc = hp_churn_resize_step(w, c, target);
+	return rc;
+}
+
+static int hp_churn_resize_step(struct mmt_worker *w, struct hp_churn *c, uint64_t target)
 {
 	uint64_t tot0, tot1, t;
 	long long mm0, mm1;
@@ -1335,8 +1806,10 @@ static int hp_role_churn(struct mmt_worker *w)
 	struct hp_priv *p = w->priv;
 	struct hp_churn *c;
 	struct sigaction old;
-	uint64_t boundary, it = 0, phase_t0 = 0;
+	uint64_t t_start, it = 0, phase_t0 = 0;
 	int cur = -1, rc = MMT_PASS, want;
+
+	hp_nice(HP_NICE_CHURN);
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -1363,16 +1836,16 @@ static int hp_role_churn(struct mmt_worker *w)
 		goto out_kept;
 	/*
 	 * Phase statistics are the churn's own (pages per second spent allocating or freeing),
-	 * so they are kept from the start, warm-up included; the switch comes half way through
-	 * the measured time, assuming the runner's default 1 s warm-up (the interface does not
-	 * tell it).
+	 * so they are kept from the start, warm-up included.  With both phases the sysctl
+	 * alternates every hvo_round_ms, so that blocks go offline under both settings all
+	 * through the run.
 	 */
-	boundary = mmt_now_ns() + p->warmup_ns +
-		   (p->nr_phases > 1 ? p->duration_ns / 2 : UINT64_MAX / 4);
+	t_start = mmt_now_ns();
 
 	while (mmt_running(w) && rc == MMT_PASS) {
 		uint64_t now = mmt_now_ns();
-		int phase = p->phases[now < boundary || p->nr_phases < 2 ? 0 : 1];
+		int phase = p->phases[p->nr_phases < 2 ? 0 :
+				      ((now - t_start) / p->hvo_round_ns) & 1];
 		uint64_t free_now, target;
 
 		if (phase != cur) {
@@ -1543,6 +2016,8 @@ static int hp_role_memmap(struct mmt_worker *w)
 	bool sweep = true;
 	int rc = MMT_PASS;
 
+	hp_nice(HP_NICE_RACER);
+
 	r.fl = malloc(p->chunk * sizeof(*r.fl));
 	r.cnt = malloc(p->chunk * sizeof(*r.cnt));
 	if (!r.fl || !r.cnt) {
@@ -1611,6 +2086,8 @@ static int hp_role_ptdump(struct mmt_worker *w)
 	char path[320], *buf;
 	unsigned int f = 0, missing = 0;
 	int rc = MMT_PASS;
+
+	hp_nice(HP_NICE_RACER);
 
 	if (!p->ptdump_dir[0])
 		return mmt_role_skip(w, "%s", p->ptdump_why);
@@ -1781,9 +2258,11 @@ static int hp_user_step(struct mmt_worker *w, struct hp_user *u, uint64_t chunk,
 static int hp_role_user(struct mmt_worker *w)
 {
 	struct hp_priv *p = w->priv;
-	uint64_t rnd = w->seed, chunk = 0, nchunks, pg, next_scan;
+	uint64_t rnd = w->seed, chunk = 0, nchunks, pg, next_scan, filled;
 	struct hp_user u = { .p = p, .pm_fd = -1 };
 	int rc = MMT_PASS;
+
+	hp_nice(HP_NICE_RACER);
 
 	u.pages = p->user_size / HP_PAGE;
 	u.salt = p->salt ^ ((uint64_t)(w->index + 1) << 32);
@@ -1808,8 +2287,8 @@ static int hp_role_user(struct mmt_worker *w)
 		goto out_pm;
 	}
 	madvise(u.mem, p->user_size, MADV_NOHUGEPAGE);	/* 4 KiB pages migrate one by one */
-	for (pg = 0; pg < u.pages && mmt_running(w); pg++)
-		hp_user_fill(&u, pg);
+	for (filled = 0; filled < u.pages && mmt_running(w); filled++)
+		hp_user_fill(&u, filled);
 	w->slot->pub[0] = (uint64_t)(uintptr_t)u.mem;
 	w->slot->pub[1] = p->user_size;
 	__atomic_store_n(&w->slot->pub[2], 1, __ATOMIC_RELEASE);
@@ -1824,8 +2303,12 @@ static int hp_role_user(struct mmt_worker *w)
 		rc = hp_user_step(w, &u, chunk, &rnd);
 		chunk = (chunk + 1) % nchunks;
 	}
-	/* a last full sweep: everything offlining migrated must still hold its stamp */
-	for (pg = 0; rc == MMT_PASS && pg < u.pages; pg++)
+	/*
+	 * A last full sweep: everything offlining migrated must still hold its stamp (only the
+	 * pages filled: a run that stopped early, e.g. on another role's failure, may not
+	 * have filled them all).
+	 */
+	for (pg = 0; rc == MMT_PASS && pg < filled; pg++)
 		rc = hp_user_check(w, &u, pg, false);
 	munmap(u.mem, p->user_size);
 out_pm:
@@ -1913,6 +2396,83 @@ static void hp_report_phase(struct mmt_ctx *ctx, struct hp_priv *p, int ph)
 		 f->memmap_hpages ? (double)f->memmap_freed / (double)f->memmap_hpages : 0.0);
 }
 
+static const char *const hp_cause_name[HP_NR_CAUSES] = {
+	[HP_C_ON] = "HVO on", [HP_C_OFF] = "HVO off",
+	[HP_C_HUGE_ON] = "hugetlb pages in the block, HVO on",
+	[HP_C_HUGE_OFF] = "hugetlb pages in the block, HVO off",
+	[HP_C_NOHUGE] = "no hugetlb pages in the block",
+	[HP_C_MIG0] = "< 1 MiB to migrate", [HP_C_MIG1] = "1-16 MiB to migrate",
+	[HP_C_MIG2] = ">= 16 MiB to migrate",
+};
+
+static const char *const hp_stack_name[] = {
+	[M_ST_HVO_RCU - M_ST_HVO_RCU] = "hvo_rcu", [M_ST_HVO_REMAP - M_ST_HVO_RCU] = "hvo_remap",
+	[M_ST_HUGETLB - M_ST_HVO_RCU] = "hugetlb", [M_ST_MIGRATE - M_ST_HVO_RCU] = "migrate",
+	[M_ST_DRAIN - M_ST_HVO_RCU] = "drain", [M_ST_ISOLATE - M_ST_HVO_RCU] = "isolate",
+	[M_ST_LOCK - M_ST_HVO_RCU] = "lock", [M_ST_OTHER - M_ST_HVO_RCU] = "other",
+};
+
+/* Offline latency per cause, and where the kernel stacks of offlining threads were. */
+static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cycles)
+{
+	uint64_t st[M_ST_OTHER - M_ST_HVO_RCU + 1], tot = 0, with_huge, known;
+	char buf[1024] = "";
+	int i, j, best[6], nb = 0;
+
+	for (i = 0; i < HP_NR_CAUSES; i++) {
+		if (!p->cause[i].n)
+			continue;
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s: %" PRIu64 " x %.1f ms",
+			 buf[0] ? "; " : "", hp_cause_name[i], p->cause[i].n,
+			 (double)p->cause[i].ns / (double)p->cause[i].n / 1e6);
+	}
+	if (buf[0])
+		mmt_note(ctx, "offline latency by cause (count x mean; block content from kpageflags just before the write): %s",
+			 buf);
+	known = p->offlines_known;
+	with_huge = hp_role_sum(ctx, "cycler", M_CYC_HUGE);
+	if (known)
+		mmt_note(ctx, "cycled blocks: %" PRIu64 " of %" PRIu64 " successful offlines (%.0f %%) took hugetlb pages offline, %.2f per offline; %.0f KiB of LRU pages migrated per offline (mean); %" PRIu64 " cycles in all, %d offliners",
+			 with_huge, known, 100.0 * (double)with_huge / (double)known,
+			 (double)p->huge_at_offline / (double)known,
+			 (double)p->lru_at_offline * 4.0 / (double)known, cycles, p->offliners);
+	for (i = 0; i <= M_ST_OTHER - M_ST_HVO_RCU; i++) {
+		st[i] = hp_role_sum(ctx, "cycler", (unsigned int)(M_ST_HVO_RCU + i));
+		tot += st[i];
+	}
+	if (!tot)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i <= M_ST_OTHER - M_ST_HVO_RCU; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s %.0f %%",
+			 i ? ", " : "", hp_stack_name[i], 100.0 * (double)st[i] / (double)tot);
+	mmt_note(ctx, "offline time by kernel stack of the offlining thread (%" PRIu64 " samples of /proc/self/task/TID/stack, 1 ms apart): %s",
+		 tot, buf);
+	/* the innermost functions seen most often */
+	buf[0] = '\0';
+	for (j = 0; j < 6; j++) {
+		int b = -1;
+
+		for (i = 0; i < HP_NR_LEAF && p->leaf[i].name[0]; i++) {
+			bool taken = false;
+			int x;
+
+			for (x = 0; x < nb; x++)
+				taken |= best[x] == i;
+			if (!taken && (b < 0 || p->leaf[i].count > p->leaf[b].count))
+				b = i;
+		}
+		if (b < 0)
+			break;
+		best[nb++] = b;
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s %.0f %%",
+			 j ? ", " : "", p->leaf[b].name,
+			 100.0 * (double)p->leaf[b].count / (double)tot);
+	}
+	if (buf[0])
+		mmt_note(ctx, "innermost kernel functions of those samples: %s", buf);
+}
+
 static int hp_verify(struct mmt_ctx *ctx)
 {
 	struct hp_priv *p = mmt_priv(ctx);
@@ -1941,6 +2501,7 @@ static int hp_verify(struct mmt_ctx *ctx)
 		 cycles, p->nr_blocks, moved, moved_off, hmoved);
 	mmt_note(ctx, "proved: memmap readers saw %" PRIu64 " pfns of blocks offline for the whole read, all without page flags (KPF_NOPAGE or 0) and count 0, and %" PRIu64 " pfns of onlined blocks, none KPF_NOPAGE",
 		 off_chk, on_chk);
+	hp_report_causes(ctx, p, cycles);
 	rs = mmt_role_slots(ctx, "memmap_reader", &nr);
 	if (fake && rs && nr)
 		mmt_note(ctx, "kernel: /proc/kpageflags reported %" PRIu64 " pfns as hugetlb compound heads that are not 2 MiB aligned, e.g. pfn %#" PRIx64 " (subpage %" PRIu64 ", flags %#" PRIx64 "): tail pages of vmemmap-optimized hugetlb pages read through the remapped memmap (fake heads; kernel/bugs/kpageflags-hvo-fake-heads); counted because of -p fake_heads=count",
