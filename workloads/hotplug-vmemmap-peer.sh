@@ -1,27 +1,37 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# hotplug-vmemmap-peer.sh - our memory-hotplug figure beside stress-ng's, measured in the same
+# hotplug-vmemmap-peer.sh - our memory-hotplug rate beside stress-ng's, measured in the same
 # session on the same machine: `mmtorture run hotplug-vmemmap` for SECONDS, then Debian's
-# `stress-ng --memhotplug 1 -t SECONDS --metrics-brief`, then both figures side by side.
+# `stress-ng --memhotplug 1 -t SECONDS --metrics-brief` under `strace -f -e trace=write`, then
+# both tools' successful offline+online cycles per second side by side, and the ratio.
 #
-# The two count different things: mmtorture counts successful offline+online cycles of blocks
+# Both are counted as successes, not attempts: mmtorture counts offline+online cycles of blocks
 # it probed to go offline (with hugetlb churn, memmap readers and memory users racing them);
-# stress-ng counts bogo-ops, which are attempts: it writes offline/online to every block it
-# finds, and most refuse.  Refusals are listed for both.
+# for stress-ng, whose bogo-ops count every attempt on every block (most refused) and whose
+# metrics do not tell successes apart, the script counts its writes of "offline" to a block's
+# state file that returned 7 (and of "online" that returned 6).  strace slows stress-ng down
+# somewhat; its bogo-op rate is listed too.
 #
-# Usage: hotplug-vmemmap-peer.sh MMTORTURE [SECONDS] [OUTDIR]
+# Usage: hotplug-vmemmap-peer.sh MMTORTURE [SECONDS] [OUTDIR] [-- MMTORTURE-RUN-ARGS...]
+# (RUN-ARGS default to `-p fake_heads=count`.)
 # Destructive (offlines memory blocks): root only; exits 77 (skip) when it cannot run.
-# Exit: 0 both ran, 1 a run failed or a block was left offline, 77 skip, 99 usage.
+# Exit: 0 both ran, 1 a run failed (an XFAIL is not a failure) or a block was left offline,
+# 77 skip, 99 usage.
 
 set -u
 
 mmt=${1:-}
 secs=${2:-10}
 out=${3:-}
+shift 3 2>/dev/null || shift $#
+[ "${1:-}" = -- ] && shift
+# a rate comparison, not the detector: by default the known 6.17+ kpageflags bug (XFAIL) is
+# only counted, so that it does not end our run after a second
+[ $# -gt 0 ] || set -- -p fake_heads=count
 
 if [ -z "$mmt" ] || [ ! -x "$mmt" ]; then
-	echo "usage: $0 MMTORTURE [SECONDS] [OUTDIR]" >&2
+	echo "usage: $0 MMTORTURE [SECONDS] [OUTDIR] [-- RUN-ARGS...]" >&2
 	exit 99
 fi
 case $secs in
@@ -31,7 +41,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: needs root (memory blocks are offlined)"
 	exit 77
 fi
-for tool in jq stress-ng; do
+for tool in jq stress-ng strace; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "SKIP: $tool not installed (apt-get install $tool)"
 		exit 77
@@ -87,7 +97,7 @@ snapshot > "$out/blocks-before.txt"
 # ---- ours
 runid=peer-$$
 echo "== mmtorture run hotplug-vmemmap --allow-destructive -d $secs"
-"$mmt" run hotplug-vmemmap --allow-destructive -d "$secs" -o "$out" --run-id "$runid" \
+"$mmt" run hotplug-vmemmap --allow-destructive -d "$secs" -o "$out" --run-id "$runid" "$@" \
 	> "$out/mmtorture.log" 2>&1
 mrc=$?
 rec=$out/$runid/hotplug-vmemmap.json
@@ -111,8 +121,9 @@ ours_blocks=$(jq -r '.repeats[0].notes[] | select(startswith("block probe:"))
 ours_off=$(jq -r '.metrics.offline_latency.histogram.p50 // 0' "$rec")
 
 # ---- stress-ng
-echo "== stress-ng --memhotplug 1 -t $secs --metrics-brief"
-stress-ng --memhotplug 1 -t "$secs" --metrics-brief > "$out/stress-ng.log" 2>&1
+echo "== strace -f -e trace=write stress-ng --memhotplug 1 -t $secs --metrics-brief"
+strace -f -e trace=write -o "$out/stress-ng.strace" \
+	stress-ng --memhotplug 1 -t "$secs" --metrics-brief > "$out/stress-ng.log" 2>&1
 src=$?
 sed 's/^/  /' "$out/stress-ng.log" | tail -n 6
 # "... memhotplug  OPS  REAL  USR  SYS  OPS/S(real)  OPS/S(usr+sys)"
@@ -122,6 +133,12 @@ set -- $(awk '{ for (i = 1; i < NF; i++) if ($i == "memhotplug" && $(i + 1) ~ /^
 sng_ops=${1:-}
 sng_real=${2:-}
 sng_rate=${3:-}
+# strace pads the return value with spaces: 'write(3, "offline", 7)   = 7'
+sng_off=$(grep -cE 'write\([0-9]+, "offline", 7\) += 7$' "$out/stress-ng.strace")
+sng_on=$(grep -cE 'write\([0-9]+, "online", 6\) += 6$' "$out/stress-ng.strace")
+sng_refused=$(grep -cE 'write\([0-9]+, "offline", 7\) += -1' "$out/stress-ng.strace")
+sng_cycles=$((sng_off < sng_on ? sng_off : sng_on))
+sng_cps=$(awk -v c="$sng_cycles" -v s="${sng_real:-$secs}" 'BEGIN { printf "%.2f", (s > 0 ? c / s : 0) }')
 
 rc=0
 online_leftovers stress-ng || rc=1
@@ -131,19 +148,27 @@ if ! diff -q "$out/blocks-before.txt" "$out/blocks-after.txt" >/dev/null; then
 	diff "$out/blocks-before.txt" "$out/blocks-after.txt" | sed -n 's/^> /    now /p'
 fi
 
+ours_huge=$(jq -r '.metrics.offlines_with_hugetlb.samples[0] // 0' "$rec")
+ours_offl=$(jq -r '.metrics.offline_latency.histogram.count // 0' "$rec")
+ratio=$(awk -v a="$ours" -v b="$sng_cps" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "inf" }')
+ms() { awk -v n="$1" 'BEGIN { printf "%.1f ms", n / 1e6 }'; }
+
 echo
 echo "== memory hotplug, $secs s each, $(nproc) CPUs, $(uname -r)"
-printf '%-34s %-26s %s\n' "" "mmtorture hotplug-vmemmap" "stress-ng --memhotplug 1"
-printf '%-34s %-26s %s\n' "reported figure" "$(printf '%.2f cycles/s' "$ours")" \
-	"${sng_rate:-?} bogo-ops/s"
-printf '%-34s %-26s %s\n' "what it counts" "successful offline+online" "attempts (most refused)"
-printf '%-34s %-26s %s\n' "blocks" "${ours_blocks:-?} probed to go offline" "every block it finds"
-printf '%-34s %-26s %s\n' "offline refusals" "$ours_fail (per errno in record)" "not reported"
-printf '%-34s %-26s %s\n' "offline p50" "$(awk -v n="$ours_off" 'BEGIN { printf "%.1f ms", n / 1e6 }')" \
-	"not reported"
-printf '%-34s %-26s %s\n' "status" "$status (exit $mrc)" "exit $src, ${sng_ops:-?} ops in ${sng_real:-?} s"
-echo "peer: mmtorture_cycles_per_s=$ours mmtorture_measured_s=$measured stress_ng_bogo_ops_per_s=${sng_rate:-nan} stress_ng_bogo_ops=${sng_ops:-nan}"
+printf '%-34s %-30s %s\n' "" "mmtorture hotplug-vmemmap" "stress-ng --memhotplug 1"
+printf '%-34s %-30s %s\n' "successful cycles/s" "$(printf '%.2f' "$ours")" "$sng_cps"
+printf '%-34s %-30s %s\n' "successful offlines" "$ours_offl" \
+	"$sng_off (online: $sng_on)"
+printf '%-34s %-30s %s\n' "offlines refused" "$ours_fail (per errno in record)" "$sng_refused"
+printf '%-34s %-30s %s\n' "offlines with hugetlb pages" "$ours_huge" "not known"
+printf '%-34s %-30s %s\n' "blocks" "${ours_blocks:-?} probed to go offline" "every block it finds"
+printf '%-34s %-30s %s\n' "offline p50" "$(ms "$ours_off")" "not reported"
+printf '%-34s %-30s %s\n' "bogo-ops/s" "-" "${sng_rate:-?} (attempts, under strace)"
+printf '%-34s %-30s %s\n' "status" "$status (exit $mrc)" "exit $src, ${sng_ops:-?} ops in ${sng_real:-?} s"
+printf '%-34s %s\n' "ratio mmtorture / stress-ng" "$ratio"
+echo "peer: mmtorture_cycles_per_s=$ours mmtorture_measured_s=$measured stress_ng_cycles_per_s=$sng_cps stress_ng_offline_ok=$sng_off stress_ng_online_ok=$sng_on stress_ng_bogo_ops_per_s=${sng_rate:-nan} ratio=$ratio"
 
+# an XFAIL (known kernel bug) exits 0 like a pass
 [ "$mrc" = 0 ] || rc=1
 [ "$src" = 0 ] || rc=1
 [ -n "$sng_rate" ] || rc=1
