@@ -5,8 +5,9 @@
 # that a guest which panics is reported as FAIL; or (bugs) run the kernel-bug
 # reproducers in the guest, each of which must show its bug exactly when the
 # known-bug list says the guest's kernel is affected; or (stall) prove that a
-# guest the accelerator stops is given up within seconds for the next one.
-# usage: vm.sh quick|panic|stall MMTORTURE KERNEL-CACHE-DIR
+# guest the accelerator stops is given up within seconds for the next one; or
+# (numa) a two-node guest's run --numa-matrix.
+# usage: vm.sh quick|panic|stall|numa MMTORTURE KERNEL-CACHE-DIR
 #        vm.sh bugs MMTORTURE KERNEL-CACHE-DIR REPRO-DIR [DEBIAN-KERNEL-PACKAGE]
 . "$(dirname "$0")/lib.sh"
 need_jq
@@ -52,6 +53,46 @@ panic)
 	[[ "$reason" == *"panicked"* ]] || fail "reason does not say panic: $reason"
 	grep -q "Kernel panic" "$out/vmp/console.log" || fail "console.log lacks the panic"
 	ok "a panicking guest is FAIL: $reason"
+	;;
+numa)
+	# a two-node guest: run --numa-matrix gives a 2x2 matrix plus the interleaved
+	# column; every cell ran, and each bound cell's numastat delta shows its
+	# memory allocated on the node asked for (more numa_hit there than on the
+	# other node) and numa_maps agrees; interleaved cells allocated on both
+	# nodes (interleave_hit).  The report says a TCG matrix is no NUMA result.
+	wl=shmem-collapse
+	"$MMT" vm run --kernel "$kernel" --cpus 2 --numa 2 --mem 3G --hotplug-dimm 1G --timeout 600 \
+		-o "$out" --run-id vmn -- --numa-matrix $wl -d 2 --warmup 1
+	rc=$?
+	d="$out/vmn" r="$out/vmn/$wl.json"
+	[ -f "$d/vm.json" ] || fail "no vm.json"
+	[ "$rc" = 0 ] || fail "vm run exited $rc: $(rec "$d/vm.json" .reason)"
+	[ -f "$r" ] || fail "no matrix record came back"
+	[ "$(rec "$r" '.numa_matrix.cpu_nodes | length')x$(rec "$r" '.numa_matrix.mem_nodes | length')" = 2x2 ] ||
+		fail "want a 2x2 matrix, got cpu nodes $(jq -c .numa_matrix.cpu_nodes "$r"), memory nodes $(jq -c .numa_matrix.mem_nodes "$r")"
+	[ "$(rec "$r" '.numa_matrix.cells | length')" = 6 ] || fail "want 6 cells (2x2 + 2 interleaved)"
+	for i in 0 1 2 3 4 5; do
+		c=".numa_matrix.cells[$i]"
+		m=$(rec "$r" "$c.mem_node") cpu=$(rec "$r" "$c.cpu_node")
+		st=$(rec "$r" "$c.status")
+		[ "$st" = PASS ] || [ "$st" = XFAIL ] || fail "cpu$cpu $m: $st: $(rec "$r" "$c.reason")"
+		h0=$(rec "$r" "$c.numastat[\"0\"].numa_hit") h1=$(rec "$r" "$c.numastat[\"1\"].numa_hit")
+		if [ "$m" = interleave ]; then
+			i0=$(rec "$r" "$c.numastat[\"0\"].interleave_hit") i1=$(rec "$r" "$c.numastat[\"1\"].interleave_hit")
+			[ "$i0" -gt 0 ] && [ "$i1" -gt 0 ] || fail "cpu$cpu interleave: interleave_hit $i0 / $i1 pages on nodes 0 / 1"
+			ok "cpu$cpu interleave: $st, interleave_hit +$i0 / +$i1 pages on nodes 0 / 1; numa_maps: $(jq -c "$c.memory_nodes.kb_by_node" "$r") kB$( [ "$(rec "$r" "$c.placement_held")" = false ] && echo "; flagged: $(rec "$r" "$c.placement_check.reason")")"
+			continue
+		fi
+		[ "$m" = 0 ] && mine=$h0 other=$h1 || mine=$h1 other=$h0
+		[ "$mine" -gt "$other" ] || fail "cpu$cpu mem$m: numastat numa_hit +$h0 / +$h1 pages on nodes 0 / 1: not mostly on node $m"
+		[ "$(rec "$r" "$c.placement_held")" = true ] || fail "cpu$cpu mem$m: numa_maps: $(jq -c "$c.placement_check" "$r")"
+		ok "cpu$cpu mem$m: $st, numa_hit +$h0 / +$h1 pages on nodes 0 / 1, $(rec "$r" "$c.placement_check.fraction_on_asked * 100 | floor") % of the workload's memory on node $m"
+	done
+	"$MMT" report "$d" -o "$out/rep" >"$out/rep.log" 2>&1 || fail "report: $(tail -2 "$out/rep.log")"
+	ls "$out"/rep/charts/heatmap-$wl-*.png >/dev/null 2>&1 || fail "report drew no heat map"
+	grep -q "Not a NUMA performance result" "$out/rep/report.md" || fail "the report of a TCG guest's matrix does not say it is no NUMA result"
+	[ -n "${MMT_KEEP_REPORT:-}" ] && cp -r "$out/rep" "$MMT_KEEP_REPORT" && cp -r "$d" "$MMT_KEEP_REPORT/run"
+	ok "2x2 + interleave matrix from the $(rec "$d/vm.json" .accel) guest in $(rec "$d/vm.json" .boot_to_end_s) s; $(ls "$out"/rep/charts/heatmap-*.png | wc -l) heat maps"
 	;;
 stall)
 	# the first guest is stopped through QEMU's monitor once it runs, as a KVM
@@ -105,6 +146,6 @@ bugs)
 	[ -n "$cs" ] && echo "NOTE: a splat on the guest console while the reproducers ran: $cs (console.log: $(grep -c 'BUG:\|WARNING:' "$d/console.log") BUG/WARNING lines)"
 	ok "$n reproducers in the guest ($grel, $(rec "$d/vm.json" .accel), $(rec "$d/vm.json" .boot_to_end_s) s)"
 	;;
-*) echo "usage: vm.sh quick|panic|stall|bugs MMTORTURE CACHE [REPRO-DIR [PACKAGE]]"; exit 99 ;;
+*) echo "usage: vm.sh quick|panic|stall|numa|bugs MMTORTURE CACHE [REPRO-DIR [PACKAGE]]"; exit 99 ;;
 esac
 echo "1 passed, 0 failed"
