@@ -43,17 +43,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/futex.h>
+#include <linux/loop.h>
+#include <liburing.h>
 
 #include "mmtorture.h"
 
@@ -110,19 +120,17 @@ static const char *const hs_walk_names[HS_W_NR] = {
 
 enum {
 	M_TOUCH,
-	M_UNSHARE_MPROTECT,	/* + enum hs_unshare_kind */
-	M_UNSHARE_DONTNEED,
-	M_UNSHARE_REMAP,
-	M_UNSHARE_PUNCH,
+	M_UNSHARE,		/* the unsharers' loop, every kind */
 	M_LAT_MPROTECT,		/* + enum hs_unshare_kind */
 	M_LAT_DONTNEED,
 	M_LAT_REMAP,
 	M_LAT_PUNCH,
-	M_WALK_VM_READV,	/* + enum hs_walk_kind */
-	M_WALK_PROC_MEM,
-	M_WALK_PAGEMAP,
-	M_WALK_SMAPS,
-	M_WALK_MINCORE,
+	M_WALK,			/* the walkers' loop, every kind */
+	M_WLAT_VM_READV,	/* + enum hs_walk_kind */
+	M_WLAT_PROC_MEM,
+	M_WLAT_PAGEMAP,
+	M_WLAT_SMAPS,
+	M_WLAT_MINCORE,
 	M_FORK_EXIT,
 	M_FORK_EXIT_LAT,
 	M_PT_SHARED,
@@ -139,19 +147,28 @@ enum {
 	M_RESHARE_PUNCH,
 	M_WALK_MISS,
 	M_INJECTED,
+	M_GUP,			/* in-mm GUP-fast thread's loop, every kind */
+	M_GLAT_URING,		/* + enum hs_gup_kind */
+	M_GLAT_DIO_READ,
+	M_GLAT_DIO_WRITE,
+	M_GLAT_VMSPLICE,
+	M_GBLK_URING,		/* + enum hs_gup_kind */
+	M_GBLK_DIO_READ,
+	M_GBLK_DIO_WRITE,
+	M_GBLK_VMSPLICE,
+	M_GUP_MISS,
+	M_ACCESS,
+	M_ACCESS_MISS,
+	M_REUSE,
+	M_REUSE_LAT,
 };
 
 static const struct mmt_metric hs_metrics[] = {
 	[M_TOUCH] = { "touch", "touches/s", MMT_RATE, MMT_BETTER_DEFAULT,
 		"stamp checks (and rewrites of owned pages) through the shared mapping" },
-	[M_UNSHARE_MPROTECT] = { "unshare_mprotect", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"mprotect of one 2 MiB page read-only and back" },
-	[M_UNSHARE_DONTNEED] = { "unshare_dontneed", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"MADV_DONTNEED of 1-64 pages" },
-	[M_UNSHARE_REMAP] = { "unshare_remap", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"munmap and mmap again of the whole aligned range" },
-	[M_UNSHARE_PUNCH] = { "unshare_punch", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"fallocate(PUNCH_HOLE) of one page, then rewrite (unshares every mm)" },
+	[M_UNSHARE] = { "unshare", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"unshare ops of every kind (one loop rotating through `unshare`; per kind: "
+		"the unshare_*_latency metrics)" },
 	[M_LAT_MPROTECT] = { "unshare_mprotect_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
 		"both mprotect calls" },
 	[M_LAT_DONTNEED] = { "unshare_dontneed_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
@@ -160,16 +177,19 @@ static const struct mmt_metric hs_metrics[] = {
 		"munmap + mmap" },
 	[M_LAT_PUNCH] = { "unshare_punch_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
 		"the fallocate call" },
-	[M_WALK_VM_READV] = { "walk_vm_readv", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"process_vm_readv of a page's stamps from another worker's mm" },
-	[M_WALK_PROC_MEM] = { "walk_proc_mem", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"pread of /proc/PID/mem of another worker" },
-	[M_WALK_PAGEMAP] = { "walk_pagemap", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
+	[M_WALK] = { "walk", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"foreign-mm walks of every kind (one loop rotating through `walk`; per kind: "
+		"the walk_*_latency metrics)" },
+	[M_WLAT_VM_READV] = { "walk_vm_readv_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"process_vm_readv of a page's stamps from another worker's mm, checked" },
+	[M_WLAT_PROC_MEM] = { "walk_proc_mem_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"open + pread of /proc/PID/mem of another worker, checked" },
+	[M_WLAT_PAGEMAP] = { "walk_pagemap_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
 		"/proc/PID/pagemap of 4 pages of another worker, PFNs cross-checked" },
-	[M_WALK_SMAPS] = { "walk_smaps", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"/proc/PID/smaps of another worker" },
-	[M_WALK_MINCORE] = { "walk_mincore", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"mincore of 8 pages of the walker's own shared range" },
+	[M_WLAT_SMAPS] = { "walk_smaps_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"/proc/PID/smaps of another worker, parsed and checked" },
+	[M_WLAT_MINCORE] = { "walk_mincore_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"mincore of 8 pages of the walker's own shared range, checked" },
 	[M_FORK_EXIT] = { "fork_exit", "cycles/s", MMT_RATE, MMT_BETTER_DEFAULT,
 		"fork, child faults storm_pages random pages and exits, reap" },
 	[M_FORK_EXIT_LAT] = { "fork_exit_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
@@ -202,6 +222,38 @@ static const struct mmt_metric hs_metrics[] = {
 		"walks that found the target unmapped or gone (remap in progress, exit)" },
 	[M_INJECTED] = { "injected", "writes", MMT_TOTAL, MMT_BETTER_NONE,
 		"wrong stamps written by the rogue (--inject corrupt)" },
+	[M_GUP] = { "gup_inmm", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"GUP-fast ops on the shared range by a thread of each sharing process, data "
+		"verified (one loop rotating through `gup`; per kind: gup_*_latency and _blocks)" },
+	[M_GLAT_URING] = { "gup_uring_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"io_uring registration of 1-4 pages' head and tail blocks, write_fixed, unregister" },
+	[M_GLAT_DIO_READ] = { "gup_dio_read_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"O_DIRECT read of a file block into a shared page" },
+	[M_GLAT_DIO_WRITE] = { "gup_dio_write_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"O_DIRECT write of a page's head and tail blocks, read back" },
+	[M_GLAT_VMSPLICE] = { "gup_vmsplice_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"vmsplice of 1-4 pages' head and tail blocks, read out of the pipe" },
+	[M_GBLK_URING] = { "gup_uring_blocks", "blocks", MMT_TOTAL, MMT_BETTER_NONE,
+		"4 KiB blocks pinned by io_uring registration and verified word by word" },
+	[M_GBLK_DIO_READ] = { "gup_dio_read_blocks", "blocks", MMT_TOTAL, MMT_BETTER_NONE,
+		"4 KiB O_DIRECT reads into shared pages verified word by word" },
+	[M_GBLK_DIO_WRITE] = { "gup_dio_write_blocks", "blocks", MMT_TOTAL, MMT_BETTER_NONE,
+		"4 KiB blocks O_DIRECT-written from shared pages and verified word by word" },
+	[M_GBLK_VMSPLICE] = { "gup_vmsplice_blocks", "blocks", MMT_TOTAL, MMT_BETTER_NONE,
+		"4 KiB blocks vmspliced from shared pages and verified word by word" },
+	[M_GUP_MISS] = { "gup_inmm_miss", "ops", MMT_TOTAL, MMT_BETTER_NONE,
+		"in-mm GUP ops that hit the own process's mprotect/munmap window (EFAULT), or "
+		"ENOMEM/EAGAIN" },
+	[M_ACCESS] = { "access_inmm", "checks/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"stamp reads (generation no older than announced) and own-word write/read-backs "
+		"by a sibling thread of unsharers and walkers" },
+	[M_ACCESS_MISS] = { "access_inmm_miss", "ops", MMT_TOTAL, MMT_BETTER_NONE,
+		"sibling accesses that faulted inside the own unsharer's mprotect/munmap window" },
+	[M_REUSE] = { "reuse_fill", "ranges/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"fresh page tables (1 PMD table, 1 PTE table and 1 page per range) allocated, "
+		"filled and checked right after an unshare, in the unsharer and every other mm" },
+	[M_REUSE_LAT] = { "reuse_fill_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"from the end of an unshare to the end of the fill that follows it" },
 	{ }
 };
 
@@ -216,6 +268,16 @@ struct hs_priv {
 	uint64_t child_fault_addr;
 	char storm_reason[MMT_REASON_LEN];
 	uint32_t gen[HS_MAX_PAGES];	/* generation of each page; written by its owner only */
+	uint32_t punch_seq[HS_MAX_PAGES]; /* odd while its owner punches and rewrites the page */
+	/* In-mm threads (see "in-mm walkers" below). */
+	uint32_t unshare_seq __attribute__((aligned(64)));	/* futex: bumped after an unshare */
+	uint64_t unshare_ns;		/* when it was bumped */
+	uint32_t inmm;			/* enum hs_inmm bits */
+	uint32_t gup_kinds;		/* enum hs_gup_kind bits that can run here */
+	uint32_t reuse_ranges;
+	char dio_path[128];		/* O_DIRECT target: a file, or a loop device over one */
+	char dio_why[160];		/* why the O_DIRECT kinds cannot run, "" if they can */
+	char uring_why[160];
 };
 
 /* Per worker process. */
@@ -331,6 +393,10 @@ static int hs_owner(int ntouch, int ncyc, uint32_t p, bool *cyc)
 
 static sigjmp_buf hs_jmp;
 static volatile sig_atomic_t hs_jmp_armed;
+/* A sibling thread (in-mm walker) arms its own jump buffer around its accesses. */
+static __thread sigjmp_buf hs_tjmp;
+static __thread volatile sig_atomic_t hs_tjmp_armed;
+static __thread void *volatile hs_tfault_addr;
 static volatile sig_atomic_t hs_in_child;
 static void *volatile hs_fault_addr;
 static volatile sig_atomic_t hs_fault_sig;
@@ -349,6 +415,11 @@ static void hs_on_fault(int sig, siginfo_t *si, void *uc)
 		signal(sig, SIG_DFL);
 		return;
 	}
+	if (hs_tjmp_armed) {
+		hs_tjmp_armed = 0;
+		hs_tfault_addr = si->si_addr;
+		siglongjmp(hs_tjmp, 1);
+	}
 	hs_fault_addr = si->si_addr;
 	hs_fault_sig = sig;
 	if (hs_in_child) {
@@ -357,7 +428,7 @@ static void hs_on_fault(int sig, siginfo_t *si, void *uc)
 		__atomic_store_n(&hp->child_fault_sig, sig, __ATOMIC_RELEASE);
 		_exit(3);
 	}
-	if (hs_jmp_armed) {
+	if (hs_jmp_armed && gettid() == getpid()) {	/* the worker's main thread only */
 		hs_jmp_armed = 0;
 		siglongjmp(hs_jmp, 1);
 	}
@@ -401,7 +472,8 @@ static int hs_guard(struct mmt_worker *w, int (*fn)(struct mmt_worker *w), const
 	hs_cur_role = role;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = hs_on_fault;
-	sa.sa_flags = SA_SIGINFO;
+	/* SA_NODEFER: sibling threads jump out without restoring the signal mask */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGBUS, &sa, NULL) || sigaction(SIGSEGV, &sa, NULL))
 		return mmt_werror(w, "sigaction: %s", strerror(errno));
@@ -515,6 +587,858 @@ static int hs_parse_choice(const char *val, const char *const *names, int nr, in
 	return n;
 }
 
+/*
+ * ---- in-mm walkers: threads of the sharing processes themselves ----
+ *
+ * Each toucher, unsharer and walker process runs, beside its main thread, up to three
+ * threads (-p inmm=): "gup" pins pages of the shared range through GUP-fast and checks the
+ * copied data word by word; "access" (unsharers and walkers; a toucher's main thread is its
+ * accessor) reads stamps with a generation lower bound and writes and reads back a word of
+ * its own in every page; "reuse" (touchers and walkers; an unsharer fills after its own ops
+ * in its main thread) allocates fresh PMD and PTE tables the moment an unshare ends.  They
+ * never write a stamp: GUP-fast copies, O_DIRECT reads into their own 4 KiB slot of a
+ * never-punched page, access words at their own offset.  Nothing in them allocates with
+ * malloc once they run: an unsharer's munmap/remap window must stay free for its mmap.
+ */
+#define HS_BLK		4096u
+#define HS_BLK_WORDS	(HS_BLK / 8u)
+#define HS_MAX_SLOTS	64				/* in-mm slots: workers with id < 64 */
+#define HS_DIO_OFF	(1ul << 20)			/* O_DIRECT read slots, 4 KiB each */
+#define HS_ACC_OFF	(HS_DIO_OFF + HS_MAX_SLOTS * HS_BLK)	/* access words, 64 B each */
+#define HS_DIO_DATA	64u				/* file blocks of known content */
+#define HS_DIO_BLOCKS	(HS_DIO_DATA + 2u * HS_MAX_SLOTS)	/* + 2 scratch blocks per slot */
+#define HS_GUP_BATCH	4u				/* pages (2 blocks each) per uring/vmsplice op */
+#define HS_ACC_BATCH	64u
+#define HS_REUSE_STRIDE	(HS_PUD + HS_HPAGE)		/* each fill page its own PMD table */
+#define HS_FILL_FLAGS	0x25ull				/* present | user | accessed, read-only */
+
+enum hs_inmm { HS_IN_GUP = 1u << 0, HS_IN_ACCESS = 1u << 1, HS_IN_REUSE = 1u << 2 };
+enum hs_gup_kind { HS_G_URING, HS_G_DIO_READ, HS_G_DIO_WRITE, HS_G_VMSPLICE, HS_G_NR };
+static const char *const hs_gup_names[HS_G_NR] = { "uring", "dio_read", "dio_write", "vmsplice" };
+
+struct hs_thr {
+	struct mmt_worker *w;
+	struct hs_local l;
+	unsigned int kind;	/* enum hs_inmm, one bit */
+	const char *name;
+	int slot;
+	int status;
+	pthread_t pt;
+};
+
+/* Per worker process: its sibling threads and the window of its own mapping changes. */
+static struct {
+	struct hs_thr thr[3];
+	int nthr;
+	uint32_t win_seq;	/* odd while the main thread mprotects or munmaps its own range */
+	uint32_t hot;		/* the page the main thread works on now */
+	int ready;
+	int quit;
+	int failed;		/* first failing status of a sibling thread, 0 while fine */
+	pthread_mutex_t lock;
+} hs_proc = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static inline uint32_t hs_win(void)
+{
+	return __atomic_load_n(&hs_proc.win_seq, __ATOMIC_SEQ_CST);
+}
+
+static inline void hs_win_step(void)
+{
+	__atomic_add_fetch(&hs_proc.win_seq, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Did a window of the own process's mapping change overlap since w0 was read? */
+static inline bool hs_win_hit(uint32_t w0)
+{
+	return (w0 & 1) || hs_win() != w0;
+}
+
+static bool hs_thr_going(const struct hs_thr *t);
+
+/* After a miss in a window: wait until it closes rather than fault again and again. */
+static void hs_win_wait(const struct hs_thr *t)
+{
+	while ((hs_win() & 1) && hs_thr_going(t))
+		sched_yield();
+}
+
+static inline bool hs_failed(void)
+{
+	return __atomic_load_n(&hs_proc.failed, __ATOMIC_RELAXED) != 0;
+}
+
+static bool hs_thr_going(const struct hs_thr *t)
+{
+	return mmt_running(t->w) && !__atomic_load_n(&hs_proc.quit, __ATOMIC_RELAXED);
+}
+
+/* A sibling thread's failure: the worker's reason (first one wins), names mm and thread. */
+static int hs_tfail(struct hs_thr *t, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int hs_tfail(struct hs_thr *t, int status, const char *fmt, ...)
+{
+	char buf[MMT_REASON_LEN];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "mm of pid %d, thread %s (tid %d): ", (int)getpid(),
+		     t->name, (int)gettid());
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&hs_proc.lock);
+	if (!hs_proc.failed) {
+		if (status == MMT_FAIL)
+			mmt_fail(t->w, "%s", buf);
+		else
+			mmt_werror(t->w, "%s", buf);
+		__atomic_store_n(&hs_proc.failed, status, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&hs_proc.lock);
+	return status;
+}
+
+static long hs_futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+/* An unshare just ended (or a sharing process exited): wake every reuse thread. */
+static void hs_unshared(struct hs_priv *hp)
+{
+	__atomic_store_n(&hp->unshare_ns, mmt_now_ns(), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&hp->unshare_seq, 1, __ATOMIC_RELEASE);
+	if (hp->inmm & HS_IN_REUSE)
+		hs_futex(&hp->unshare_seq, FUTEX_WAKE, INT32_MAX, NULL);
+}
+
+/* A page for a sibling thread: often the one the main thread works on. */
+static uint32_t hs_thr_page(struct hs_thr *t, bool never_punched)
+{
+	uint32_t p;
+
+	do {
+		if (!(mmt_rand(&t->l.rng) & 3))
+			p = __atomic_load_n(&hs_proc.hot, __ATOMIC_RELAXED) % t->l.npages;
+		else
+			p = hs_rand(&t->l, t->l.npages);
+		if (never_punched && hs_is_cyc_page(t->l.ncyc, p))
+			p = (p + 1) % t->l.npages;
+	} while (never_punched && hs_is_cyc_page(t->l.ncyc, p));
+	return p;
+}
+
+/* Generation and punch sequence of page p, read before or after a copy of it. */
+struct hs_gs {
+	uint32_t g0, g1, s0, s1;
+};
+
+static inline void hs_gs_before(const struct hs_priv *hp, uint32_t p, struct hs_gs *x)
+{
+	x->s0 = __atomic_load_n(&hp->punch_seq[p], __ATOMIC_SEQ_CST);
+	x->g0 = __atomic_load_n(&hp->gen[p], __ATOMIC_SEQ_CST);
+}
+
+static inline void hs_gs_after(const struct hs_priv *hp, uint32_t p, struct hs_gs *x)
+{
+	x->g1 = __atomic_load_n(&hp->gen[p], __ATOMIC_SEQ_CST);
+	x->s1 = __atomic_load_n(&hp->punch_seq[p], __ATOMIC_SEQ_CST);
+}
+
+static bool hs_bytes_of(uint64_t v, uint64_t a, uint64_t b)
+{
+	int i;
+
+	for (i = 0; i < 64; i += 8) {
+		uint64_t m = 0xffull << i;
+
+		if ((v & m) != (a & m) && (v & m) != (b & m))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Stamp word v (copy c of page p) taken between hs_gs_before and hs_gs_after:
+ * a stamp of p no older than the generation announced before (g0; the owner
+ * announces after writing) and no newer than g1 + 1, or zero while a punch of
+ * the page was in flight.  torn: the kernel copied it (rep movs may tear a
+ * word under TCG), so a byte mix of two such values passes too.
+ */
+static bool hs_copy_ok(uint64_t salt, uint32_t p, unsigned int c, uint64_t v,
+		       const struct hs_gs *x, bool torn)
+{
+	bool zero_ok = (x->s0 & 1) || x->s0 != x->s1;
+	uint32_t idx, g, span = (x->g1 - x->g0 + 1) & HS_GEN_MASK, i;
+
+	if (!v)
+		return zero_ok;
+	if (hs_stamp_parse(v, salt, c, &idx, &g) && idx == (p & HS_IDX_MASK))
+		return ((g - x->g0) & HS_GEN_MASK) <= span;
+	if (!torn || span > 64)
+		return false;
+	for (i = 0; i <= span; i++) {
+		uint64_t a = hs_stamp(salt, p, x->g0 + i, c);
+
+		if (zero_ok && hs_bytes_of(v, a, 0))
+			return true;
+		if (i < span && hs_bytes_of(v, a, hs_stamp(salt, p, x->g0 + i + 1, c)))
+			return true;
+	}
+	return false;
+}
+
+static void hs_found(const struct hs_priv *hp, uint64_t v, unsigned int c, char *buf, size_t len)
+{
+	hs_describe(v, hp->salt, c, buf, len);
+	if (v && (v & 0xfff) == HS_FILL_FLAGS)
+		snprintf(buf + strlen(buf), len - strlen(buf), " - shaped like a reuse-fill word "
+			 "(a PTE of a freshly filled page table): a walk of a freed and reused "
+			 "table?");
+}
+
+/* A 4 KiB block copy of page p's head (c = HS_HEAD) or tail block: the stamp, zeros elsewhere. */
+static int hs_block_check(struct hs_thr *t, uint32_t p, unsigned int c, const uint64_t *blk,
+			  const struct hs_gs *x, const char *via)
+{
+	const struct hs_priv *hp = t->l.hp;
+	unsigned int sw = c == HS_HEAD ? 0 : HS_BLK_WORDS - 1, k;
+	char found[200], want[120];
+
+	for (k = 0; k < HS_BLK_WORDS; k++) {
+		if (k == sw ? hs_copy_ok(hp->salt, p, c, blk[k], x, true) : !blk[k])
+			continue;
+		hs_found(hp, blk[k], c, found, sizeof(found));
+		if (k == sw)
+			snprintf(want, sizeof(want), "the %s stamp of page %u, generation %u..%u%s",
+				 c == HS_HEAD ? "head" : "tail", p, x->g0, (x->g1 + 1) & HS_GEN_MASK,
+				 (x->s0 & 1) || x->s0 != x->s1 ? " or zero (punched)" : "");
+		else
+			snprintf(want, sizeof(want), "zero (nothing else is written there)");
+		return hs_tfail(t, MMT_FAIL, "page %u %s block word %u (file offset %#lx) copied "
+				"via %s: expected %s, found %s", p, c == HS_HEAD ? "head" : "tail",
+				k, (unsigned long)p * HS_HPAGE + (c == HS_HEAD ? 0 : HS_HPAGE -
+				HS_BLK) + k * 8ul, via, want, found);
+	}
+	return 0;
+}
+
+static inline void *hs_blk(const struct hs_local *l, uint32_t p, unsigned int c)
+{
+	return (void *)(l->addr + (uintptr_t)p * HS_HPAGE + (c == HS_HEAD ? 0 : HS_HPAGE - HS_BLK));
+}
+
+static uint64_t hs_fileword(uint64_t salt, uint32_t j, uint32_t k)
+{
+	uint64_t x = salt ^ 0xd1d1d1d1ull ^ ((uint64_t)j << 32) ^ k;
+
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15ull;
+	x ^= x >> 29;
+	return x | 1;	/* never zero; bit 1 clear makes no PTE-shaped value collide */
+}
+
+/* ---- gup thread ---- */
+
+struct hs_gup {
+	struct io_uring ring;
+	bool ring_ok;
+	int memfd;
+	int dio;
+	int pipe[2];
+	uint64_t *buf;		/* 2 * HS_GUP_BATCH blocks, page aligned */
+	uint64_t poison_seq;
+};
+
+/* EFAULT/ENOMEM of a GUP op: a miss (0) inside an own window or on a transient error, else FAIL. */
+static int hs_gup_err(struct hs_thr *t, int err, uint32_t w0, uint32_t p, const char *what)
+{
+	if ((err == EFAULT && hs_win_hit(w0)) || err == ENOMEM || err == EAGAIN || err == EINTR) {
+		mmt_add(t->w, M_GUP_MISS, 1);
+		hs_win_wait(t);
+		return 0;
+	}
+	if (err == EFAULT)
+		return -hs_tfail(t, MMT_FAIL, "%s of page %u (and others) failed with EFAULT "
+				 "though this mm's range was mapped read-write throughout: mapped "
+				 "hugetlb pages could not be pinned", what, p);
+	return -hs_tfail(t, MMT_ERROR, "%s of page %u: %s", what, p, strerror(err));
+}
+
+static int hs_gup_uring(struct hs_thr *t, struct hs_gup *g)
+{
+	const struct hs_priv *hp = t->l.hp;
+	unsigned int n = 1 + (unsigned int)(mmt_rand(&t->l.rng) % HS_GUP_BATCH), k, got = 0;
+	struct iovec iov[2 * HS_GUP_BATCH];
+	struct hs_gs x[HS_GUP_BATCH];
+	uint32_t p[HS_GUP_BATCH], w0;
+	int ret, status = 0;
+
+	for (k = 0; k < n; k++) {
+		p[k] = hs_thr_page(t, false);
+		hs_gs_before(hp, p[k], &x[k]);
+		iov[2 * k] = (struct iovec){ hs_blk(&t->l, p[k], HS_HEAD), HS_BLK };
+		iov[2 * k + 1] = (struct iovec){ hs_blk(&t->l, p[k], HS_TAIL), HS_BLK };
+	}
+	w0 = hs_win();
+	ret = io_uring_register_buffers(&g->ring, iov, 2 * n);
+	if (ret)
+		return hs_gup_err(t, -ret, w0, p[0], "io_uring_register_buffers");
+	for (k = 0; k < 2 * n; k++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&g->ring);
+
+		io_uring_prep_write_fixed(sqe, g->memfd, iov[k].iov_base, HS_BLK,
+					  (uint64_t)k * HS_BLK, (int)k);
+		sqe->user_data = k;
+	}
+	ret = io_uring_submit(&g->ring);
+	if (ret < 0) {
+		status = -hs_tfail(t, MMT_ERROR, "io_uring_submit: %s", strerror(-ret));
+		goto out;
+	}
+	while (got < 2 * n) {
+		struct io_uring_cqe *cqe;
+		int res;
+
+		ret = io_uring_wait_cqe(&g->ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0) {
+			status = -hs_tfail(t, MMT_ERROR, "io_uring_wait_cqe: %s", strerror(-ret));
+			goto out;
+		}
+		res = cqe->res;
+		io_uring_cqe_seen(&g->ring, cqe);
+		got++;
+		if (res != (int)HS_BLK && !status)
+			status = -hs_tfail(t, MMT_ERROR, "write_fixed of a pinned block: %s",
+					   res < 0 ? strerror(-res) : "short write");
+	}
+out:
+	io_uring_unregister_buffers(&g->ring);
+	if (status)
+		return status;
+	for (k = 0; k < n; k++)
+		hs_gs_after(hp, p[k], &x[k]);
+	ret = mmt_pread_full(g->memfd, g->buf, 2 * n * HS_BLK, 0);
+	if (ret)
+		return -hs_tfail(t, MMT_ERROR, "pread of the write_fixed memfd: %s", strerror(-ret));
+	for (k = 0; k < 2 * n; k++) {
+		ret = hs_block_check(t, p[k / 2], k & 1 ? HS_TAIL : HS_HEAD,
+				     g->buf + k * HS_BLK_WORDS, &x[k / 2],
+				     "io_uring buffer registration (pin_user_pages_fast) + write_fixed");
+		if (ret)
+			return -ret;
+	}
+	return (int)(2 * n);
+}
+
+static int hs_gup_dio_read(struct hs_thr *t, struct hs_gup *g)
+{
+	const struct hs_priv *hp = t->l.hp;
+	uint32_t p = hs_thr_page(t, true), j = hs_rand(&t->l, HS_DIO_DATA), k, w0;
+	uint64_t *dst = (uint64_t *)(t->l.addr + (uintptr_t)p * HS_HPAGE + HS_DIO_OFF +
+				     (uintptr_t)t->slot * HS_BLK);
+	uint64_t poison = 0xdead000000000000ull | ((uint64_t)(t->slot & 0xff) << 40) |
+			  (++g->poison_seq & 0xffffffffffull);
+	char found[200];
+	ssize_t n;
+
+	w0 = hs_win();
+	if (sigsetjmp(hs_tjmp, 0)) {
+		if (hs_win_hit(w0)) {
+			mmt_add(t->w, M_GUP_MISS, 1);
+			hs_win_wait(t);
+			return 0;
+		}
+		return -hs_tfail(t, MMT_FAIL, "fault at %p (page %u, O_DIRECT slot) though this "
+				 "mm's range was mapped read-write throughout", hs_tfault_addr, p);
+	}
+	hs_tjmp_armed = 1;
+	/* Poison first: a read that lands in another page leaves it here. */
+	for (k = 0; k < HS_BLK_WORDS; k += 64)
+		__atomic_store_n(&dst[k], poison, __ATOMIC_RELAXED);
+	__atomic_store_n(&dst[HS_BLK_WORDS - 1], poison, __ATOMIC_RELAXED);
+	do
+		n = pread(g->dio, dst, HS_BLK, (off_t)j * HS_BLK);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)HS_BLK) {
+		int err = n < 0 ? errno : EIO;
+
+		hs_tjmp_armed = 0;
+		return hs_gup_err(t, err, w0, p, "O_DIRECT pread into the shared range");
+	}
+	for (k = 0; k < HS_BLK_WORDS; k++) {
+		uint64_t v = __atomic_load_n(&dst[k], __ATOMIC_RELAXED), want;
+
+		want = hs_fileword(hp->salt, j, k);
+		if (v == want)
+			continue;
+		hs_tjmp_armed = 0;
+		if (v == poison)
+			snprintf(found, sizeof(found), "%#018" PRIx64 ", the poison written just "
+				 "before the read: the O_DIRECT read went to another page", v);
+		else
+			hs_found(hp, v, HS_HEAD, found, sizeof(found));
+		return -hs_tfail(t, MMT_FAIL, "page %u word %u of its O_DIRECT slot (file offset "
+				 "%#lx) after an O_DIRECT read of block %u: expected %#018" PRIx64
+				 " (the file's data), found %s", p, k, (unsigned long)p * HS_HPAGE +
+				 HS_DIO_OFF + (unsigned long)t->slot * HS_BLK + k * 8ul, j, want,
+				 found);
+	}
+	hs_tjmp_armed = 0;
+	return 1;
+}
+
+static int hs_gup_dio_write(struct hs_thr *t, struct hs_gup *g)
+{
+	const struct hs_priv *hp = t->l.hp;
+	uint32_t p = hs_thr_page(t, false), w0;
+	off_t off = (off_t)(HS_DIO_DATA + 2u * (unsigned int)t->slot) * HS_BLK;
+	struct hs_gs x;
+	unsigned int c;
+	ssize_t n;
+	int ret;
+
+	hs_gs_before(hp, p, &x);
+	w0 = hs_win();
+	for (c = HS_HEAD; c <= HS_TAIL; c++) {
+		do
+			n = pwrite(g->dio, hs_blk(&t->l, p, c), HS_BLK, off + (off_t)c * HS_BLK);
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)HS_BLK)
+			return hs_gup_err(t, n < 0 ? errno : EIO, w0, p,
+					  "O_DIRECT pwrite from the shared range");
+	}
+	hs_gs_after(hp, p, &x);
+	ret = mmt_pread_full(g->dio, g->buf, 2 * HS_BLK, off);
+	if (ret)
+		return -hs_tfail(t, MMT_ERROR, "O_DIRECT pread of the scratch blocks: %s",
+				 strerror(-ret));
+	for (c = HS_HEAD; c <= HS_TAIL; c++) {
+		ret = hs_block_check(t, p, c, g->buf + c * HS_BLK_WORDS, &x,
+				     "O_DIRECT write (GUP-fast of the source), read back");
+		if (ret)
+			return -ret;
+	}
+	return 2;
+}
+
+static int hs_gup_vmsplice(struct hs_thr *t, struct hs_gup *g)
+{
+	const struct hs_priv *hp = t->l.hp;
+	unsigned int n = 1 + (unsigned int)(mmt_rand(&t->l.rng) % HS_GUP_BATCH), k, blocks;
+	struct iovec iov[2 * HS_GUP_BATCH];
+	struct hs_gs x[HS_GUP_BATCH];
+	uint32_t p[HS_GUP_BATCH], w0;
+	size_t got = 0;
+	ssize_t r;
+	int ret;
+
+	for (k = 0; k < n; k++) {
+		p[k] = hs_thr_page(t, false);
+		hs_gs_before(hp, p[k], &x[k]);
+		iov[2 * k] = (struct iovec){ hs_blk(&t->l, p[k], HS_HEAD), HS_BLK };
+		iov[2 * k + 1] = (struct iovec){ hs_blk(&t->l, p[k], HS_TAIL), HS_BLK };
+	}
+	w0 = hs_win();
+	do
+		r = vmsplice(g->pipe[1], iov, 2 * n, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return hs_gup_err(t, errno, w0, p[0], "vmsplice");
+	while (got < (size_t)r) {
+		ssize_t m = read(g->pipe[0], (char *)g->buf + got, (size_t)r - got);
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0)
+			return -hs_tfail(t, MMT_ERROR, "read from the vmsplice pipe: %s",
+					 m < 0 ? strerror(errno) : "EOF");
+		got += (size_t)m;
+	}
+	/* The pipe held page references: its data is what the pages held at read time. */
+	for (k = 0; k < n; k++)
+		hs_gs_after(hp, p[k], &x[k]);
+	blocks = (unsigned int)(got / HS_BLK);
+	for (k = 0; k < blocks; k++) {
+		ret = hs_block_check(t, p[k / 2], k & 1 ? HS_TAIL : HS_HEAD,
+				     g->buf + k * HS_BLK_WORDS, &x[k / 2],
+				     "vmsplice (get_user_pages_fast) + read from the pipe");
+		if (ret)
+			return -ret;
+	}
+	return (int)blocks;
+}
+
+static void *hs_gup_main(void *arg)
+{
+	struct hs_thr *t = arg;
+	struct hs_priv *hp = t->l.hp;
+	int kinds[HS_G_NR], nk = 0, k, ret = 0;
+	struct hs_gup g = { .memfd = -1, .dio = -1, .pipe = { -1, -1 } };
+	uint64_t t0;
+
+	for (k = 0; k < HS_G_NR; k++)
+		if (hp->gup_kinds & (1u << k))
+			kinds[nk++] = k;
+	g.buf = mmap(NULL, 2 * HS_GUP_BATCH * HS_BLK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (g.buf == MAP_FAILED) {
+		g.buf = NULL;
+		t->status = hs_tfail(t, MMT_ERROR, "mmap: %s", strerror(errno));
+		goto out;
+	}
+	if (hp->gup_kinds & (1u << HS_G_URING)) {
+		ret = io_uring_queue_init(4 * HS_GUP_BATCH, &g.ring, 0);
+		g.ring_ok = !ret;
+		g.memfd = memfd_create("mmt-hugetlb-share-uring", MFD_CLOEXEC);
+		if (ret || g.memfd < 0 || ftruncate(g.memfd, 2 * HS_GUP_BATCH * HS_BLK)) {
+			t->status = hs_tfail(t, MMT_ERROR, "io_uring ring / memfd: %s",
+					     strerror(ret ? -ret : errno));
+			goto out;
+		}
+	}
+	if (hp->gup_kinds & ((1u << HS_G_DIO_READ) | (1u << HS_G_DIO_WRITE))) {
+		g.dio = open(hp->dio_path, O_RDWR | O_DIRECT | O_CLOEXEC);
+		if (g.dio < 0) {
+			t->status = hs_tfail(t, MMT_ERROR, "open %s O_DIRECT: %s", hp->dio_path,
+					     strerror(errno));
+			goto out;
+		}
+	}
+	if (pipe2(g.pipe, O_CLOEXEC)) {
+		t->status = hs_tfail(t, MMT_ERROR, "pipe2: %s", strerror(errno));
+		goto out;
+	}
+	__atomic_add_fetch(&hs_proc.ready, 1, __ATOMIC_RELEASE);
+
+	for (uint64_t iter = 0; nk && hs_thr_going(t); iter++) {
+		k = kinds[(iter + (uint64_t)t->slot) % (uint64_t)nk];
+		t0 = mmt_now_ns();
+		switch (k) {
+		case HS_G_URING:
+			ret = hs_gup_uring(t, &g);
+			break;
+		case HS_G_DIO_READ:
+			ret = hs_gup_dio_read(t, &g);
+			break;
+		case HS_G_DIO_WRITE:
+			ret = hs_gup_dio_write(t, &g);
+			break;
+		case HS_G_VMSPLICE:
+		default:
+			ret = hs_gup_vmsplice(t, &g);
+			break;
+		}
+		if (ret < 0) {
+			t->status = -ret;
+			break;
+		}
+		if (!ret)
+			continue;
+		mmt_latency(t->w, M_GLAT_URING + (unsigned int)k, mmt_now_ns() - t0);
+		mmt_add(t->w, M_GBLK_URING + (unsigned int)k, (uint64_t)ret);
+		mmt_add(t->w, M_GUP, 1);
+	}
+out:
+	if (g.pipe[0] >= 0) {
+		close(g.pipe[0]);
+		close(g.pipe[1]);
+	}
+	if (g.dio >= 0)
+		close(g.dio);
+	if (g.memfd >= 0)
+		close(g.memfd);
+	if (g.ring_ok)
+		io_uring_queue_exit(&g.ring);
+	if (g.buf)
+		munmap(g.buf, 2 * HS_GUP_BATCH * HS_BLK);
+	return NULL;
+}
+
+/* ---- access thread ---- */
+
+static inline uint64_t hs_accval(const struct hs_priv *hp, int slot, uint32_t p, uint32_t n)
+{
+	return hs_stamp(hp->salt ^ ((uint64_t)(slot + 1) * 0x51ed27ull), p, n, HS_HEAD);
+}
+
+static void *hs_access_main(void *arg)
+{
+	struct hs_thr *t = arg;
+	const struct hs_priv *hp = t->l.hp;
+	uint32_t *last = NULL, *lastps = NULL, w0, p, i, s;
+	volatile uint32_t done = 0;
+	size_t len = (size_t)t->l.npages * sizeof(uint32_t) * 2;
+	char found[200], want[120];
+	struct hs_gs x;
+	uint64_t v, exp;
+	unsigned int c;
+	bool cyc;
+
+	last = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		    -1, 0);
+	if (last == MAP_FAILED) {
+		t->status = hs_tfail(t, MMT_ERROR, "mmap: %s", strerror(errno));
+		return NULL;
+	}
+	lastps = last + t->l.npages;
+	__atomic_add_fetch(&hs_proc.ready, 1, __ATOMIC_RELEASE);
+
+	while (hs_thr_going(t)) {
+		w0 = hs_win();
+		done = 0;
+		if (sigsetjmp(hs_tjmp, 0)) {
+			mmt_add(t->w, M_ACCESS, done);
+			if (hs_win_hit(w0)) {
+				mmt_add(t->w, M_ACCESS_MISS, 1);
+				hs_win_wait(t);
+				continue;
+			}
+			t->status = hs_tfail(t, MMT_FAIL, "fault at %p of the shared range though "
+					     "this mm's range was mapped read-write throughout: "
+					     "a mapped hugetlb page could not be accessed",
+					     hs_tfault_addr);
+			break;
+		}
+		hs_tjmp_armed = 1;
+		for (i = 0; i < HS_ACC_BATCH; i++) {
+			p = hs_thr_page(t, false);
+			cyc = hs_is_cyc_page(t->l.ncyc, p);
+			hs_gs_before(hp, p, &x);
+			for (c = HS_HEAD; c <= HS_TAIL; c++) {
+				v = hs_load(t->l.addr, p, c);
+				hs_gs_after(hp, p, &x);
+				if (hs_copy_ok(hp->salt, p, c, v, &x, false))
+					continue;
+				hs_tjmp_armed = 0;
+				hs_found(hp, v, c, found, sizeof(found));
+				t->status = hs_tfail(t, MMT_FAIL, "page %u %s word (file offset "
+						     "%#lx) read through this mm: expected the stamp "
+						     "of page %u, generation %u..%u%s (generation %u "
+						     "was announced before the read), found %s", p,
+						     c == HS_HEAD ? "head" : "tail",
+						     (unsigned long)p * HS_HPAGE + (c == HS_HEAD ? 0 :
+						     HS_HPAGE - 8), p, x.g0, (x.g1 + 1) & HS_GEN_MASK,
+						     (x.s0 & 1) || x.s0 != x.s1 ?
+						     " or zero (punched)" : "", x.g0, found);
+				goto out;
+			}
+			/* Our own word: exactly what we wrote last, zero only across a punch. */
+			uint64_t *aw = (uint64_t *)(t->l.addr + (uintptr_t)p * HS_HPAGE + HS_ACC_OFF +
+						    (uintptr_t)t->slot * 64);
+			v = __atomic_load_n(aw, __ATOMIC_RELAXED);
+			s = __atomic_load_n(&hp->punch_seq[p], __ATOMIC_SEQ_CST);
+			exp = last[p] ? hs_accval(hp, t->slot, p, last[p]) : 0;
+			if (v != exp && !(cyc && !v && (s != lastps[p] || (s & 1)))) {
+				hs_tjmp_armed = 0;
+				if (v && hs_stamp_parse(v, hp->salt ^ ((uint64_t)(t->slot + 1) *
+							0x51ed27ull), HS_HEAD, &x.g0, &x.g1))
+					snprintf(found, sizeof(found), "%#018" PRIx64 " (this "
+						 "thread's value for page %u, write %u)", v, x.g0, x.g1);
+				else
+					hs_found(hp, v, HS_HEAD, found, sizeof(found));
+				snprintf(want, sizeof(want), "%#018" PRIx64 " (write %u%s)", exp,
+					 last[p], cyc ? ", or zero after a punch" : "");
+				t->status = hs_tfail(t, MMT_FAIL, "page %u: this thread's own word "
+						     "(file offset %#lx) read back through this mm: "
+						     "expected %s, found %s: a write went through a "
+						     "stale translation, or a read did", p,
+						     (unsigned long)p * HS_HPAGE + HS_ACC_OFF +
+						     (unsigned long)t->slot * 64, want, found);
+				goto out;
+			}
+			lastps[p] = __atomic_load_n(&hp->punch_seq[p], __ATOMIC_SEQ_CST);
+			__atomic_store_n(aw, hs_accval(hp, t->slot, p, last[p] + 1),
+					 __ATOMIC_RELAXED);
+			last[p]++;
+			done = i + 1;
+		}
+		hs_tjmp_armed = 0;
+		mmt_add(t->w, M_ACCESS, HS_ACC_BATCH);
+	}
+out:
+	hs_tjmp_armed = 0;
+	munmap(last, len);
+	return NULL;
+}
+
+/* ---- reuse: fresh page tables right after an unshare ---- */
+
+struct hs_reuse {
+	uintptr_t hint;
+	size_t len;
+	uint32_t nr;
+	int pm;
+};
+
+static int hs_reuse_init(struct hs_reuse *r, uint32_t nr)
+{
+	void *m;
+
+	r->nr = nr;
+	r->len = (size_t)nr * HS_REUSE_STRIDE;
+	r->pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (r->pm < 0)
+		return -errno;
+	m = mmap(NULL, r->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	munmap(m, r->len);
+	r->hint = (uintptr_t)m;
+	return 0;
+}
+
+/*
+ * Map the fill region (never into an unsharer's remap hole: fixed, no
+ * replace), fault one page per range so each gets a new PMD table and a new
+ * PTE table, fill each page with a PTE-shaped word pointing at itself
+ * (present, user, read-only), read every word back, unmap (tables freed).
+ * Ranges filled, or -status.
+ */
+static int hs_reuse_fill(struct mmt_worker *w, struct hs_thr *t, struct hs_reuse *r)
+{
+	uint64_t *pg, e, val, vals[256];
+	uint32_t i, k;
+	char *m;
+
+	m = mmap((void *)r->hint, r->len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (m == MAP_FAILED || m != (char *)r->hint) {
+		if (m != MAP_FAILED)
+			munmap(m, r->len);
+		return 0;	/* the hint got taken; count nothing this time */
+	}
+	madvise(m, r->len, MADV_NOHUGEPAGE);
+	for (i = 0; i < r->nr; i++) {
+		pg = (uint64_t *)(m + (size_t)i * HS_REUSE_STRIDE);
+		pg[0] = 1;
+		e = 0;
+		if (pread(r->pm, &e, 8, (off_t)((uintptr_t)pg / 4096 * 8)) != 8)
+			e = 0;
+		val = ((e & PM_PFN_MASK) << 12) | HS_FILL_FLAGS;
+		vals[i] = val;
+		for (k = 0; k < HS_BLK_WORDS; k++)
+			pg[k] = val;
+	}
+	for (i = 0; i < r->nr; i++) {
+		pg = (uint64_t *)(m + (size_t)i * HS_REUSE_STRIDE);
+		val = vals[i];
+		for (k = 0; k < HS_BLK_WORDS; k++) {
+			e = pg[k];
+			if (e == val)
+				continue;
+			munmap(m, r->len);
+			if (t)
+				return -hs_tfail(t, MMT_FAIL, "freshly filled anonymous page %u (own "
+						 "PMD and PTE table) word %u: expected %#018" PRIx64
+						 " (as written), found %#018" PRIx64, i, k, val, e);
+			return -mmt_fail(w, "mm of pid %d, unsharer's main thread: freshly filled "
+					 "anonymous page %u (own PMD and PTE table) word %u: "
+					 "expected %#018" PRIx64 " (as written), found %#018" PRIx64,
+					 (int)getpid(), i, k, val, e);
+		}
+	}
+	munmap(m, r->len);
+	return (int)r->nr;
+}
+
+static void *hs_reuse_main(void *arg)
+{
+	struct hs_thr *t = arg;
+	struct hs_priv *hp = t->l.hp;
+	struct timespec ts = { 0, 20000000 };
+	struct hs_reuse r;
+	uint32_t seen, cur;
+	int ret;
+
+	ret = hs_reuse_init(&r, hp->reuse_ranges);
+	if (ret) {
+		t->status = hs_tfail(t, MMT_ERROR, "reserving the fill region: %s",
+				     strerror(-ret));
+		return NULL;
+	}
+	seen = __atomic_load_n(&hp->unshare_seq, __ATOMIC_ACQUIRE);
+	__atomic_add_fetch(&hs_proc.ready, 1, __ATOMIC_RELEASE);
+	while (hs_thr_going(t)) {
+		hs_futex(&hp->unshare_seq, FUTEX_WAIT, seen, &ts);
+		cur = __atomic_load_n(&hp->unshare_seq, __ATOMIC_ACQUIRE);
+		if (cur == seen)
+			continue;
+		seen = cur;
+		ret = hs_reuse_fill(t->w, t, &r);
+		if (ret < 0) {
+			t->status = -ret;
+			break;
+		}
+		if (ret) {
+			mmt_add(t->w, M_REUSE, (uint64_t)ret);
+			mmt_latency(t->w, M_REUSE_LAT, mmt_now_ns() -
+				    __atomic_load_n(&hp->unshare_ns, __ATOMIC_RELAXED));
+		}
+	}
+	close(r.pm);
+	return NULL;
+}
+
+/* Start the sibling threads of `kinds` (& -p inmm) in this worker process; 0 or status. */
+static int hs_inmm_start(struct mmt_worker *w, const struct hs_local *l, unsigned int kinds)
+{
+	static const struct {
+		unsigned int kind;
+		const char *name;
+		void *(*fn)(void *);
+	} tab[] = {
+		{ HS_IN_GUP, "gup", hs_gup_main },
+		{ HS_IN_ACCESS, "access", hs_access_main },
+		{ HS_IN_REUSE, "reuse", hs_reuse_main },
+	};
+	const struct hs_priv *hp = l->hp;
+	unsigned int i;
+	int n = 0;
+
+	kinds &= hp->inmm;
+	if (w->id >= HS_MAX_SLOTS)
+		kinds = 0;
+	if (!(hp->gup_kinds))
+		kinds &= ~(unsigned int)HS_IN_GUP;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		struct hs_thr *t = &hs_proc.thr[hs_proc.nthr];
+
+		if (!(kinds & tab[i].kind))
+			continue;
+		*t = (struct hs_thr){ .w = w, .l = *l, .kind = tab[i].kind, .name = tab[i].name,
+				      .slot = w->id };
+		t->l.rng ^= (uint64_t)(i + 1) * 0x2545f4914f6cdd1dull;
+		t->l.pagemap = -1;
+		if (pthread_create(&t->pt, NULL, tab[i].fn, t))
+			return mmt_werror(w, "pthread_create of the %s thread", tab[i].name);
+		hs_proc.nthr++;
+		n++;
+	}
+	/* Wait until they allocated what they need (they allocate nothing later). */
+	while (__atomic_load_n(&hs_proc.ready, __ATOMIC_ACQUIRE) < n && !hs_failed() &&
+	       mmt_running(w))
+		mmt_sleep(w, 1000000);
+	return hs_failed() ? hs_proc.failed : 0;
+}
+
+/* Stop and join the sibling threads; the worse of ret and theirs. */
+static int hs_inmm_stop(int ret)
+{
+	int i;
+
+	__atomic_store_n(&hs_proc.quit, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < hs_proc.nthr; i++)
+		pthread_join(hs_proc.thr[i].pt, NULL);
+	hs_proc.nthr = 0;
+	if (ret == MMT_PASS && hs_proc.failed)
+		ret = hs_proc.failed;
+	return ret;
+}
+
 /* ---- toucher ---- */
 
 static int hs_toucher(struct mmt_worker *w)
@@ -526,8 +1450,12 @@ static int hs_toucher(struct mmt_worker *w)
 
 	hs_local_init(&l, w);
 	hs_publish(w, &l);
-	while (mmt_running(w)) {
+	ret = hs_inmm_start(w, &l, HS_IN_GUP | HS_IN_REUSE);
+	if (ret)
+		return hs_inmm_stop(ret);
+	while (mmt_running(w) && !hs_failed()) {
 		p = hs_rand(&l, l.npages);
+		__atomic_store_n(&hs_proc.hot, p, __ATOMIC_RELAXED);
 		owner = hs_owner(l.ntouch, l.ncyc, p, &cyc);
 		if (!cyc && owner == w->index)
 			ret = hs_owner_rewrite(w, &l, p, false,
@@ -535,10 +1463,10 @@ static int hs_toucher(struct mmt_worker *w)
 		else
 			ret = hs_check_own(w, &l, p, -1, cyc, "a toucher's own mapping");
 		if (ret)
-			return ret;
+			return hs_inmm_stop(ret);
 		mmt_add(w, M_TOUCH, 1);
 	}
-	return MMT_PASS;
+	return hs_inmm_stop(MMT_PASS);
 }
 
 static int toucher_run(struct mmt_worker *w)
@@ -637,6 +1565,7 @@ static int hs_punch(struct mmt_worker *w, struct hs_local *l, uint32_t p, uint64
 			   "the unsharer's own mapping before punching its page");
 	if (ret)
 		return ret;
+	__atomic_add_fetch(&l->hp->punch_seq[p], 1, __ATOMIC_SEQ_CST);	/* odd: in flight */
 	t0 = mmt_now_ns();
 	if (fallocate(l->hp->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      (off_t)p * (off_t)HS_HPAGE, (off_t)HS_HPAGE)) {
@@ -665,6 +1594,7 @@ static int hs_punch(struct mmt_worker *w, struct hs_local *l, uint32_t p, uint64
 	hs_store(l->addr, p, HS_HEAD, hs_stamp(l->hp->salt, p, g, HS_HEAD));
 	hs_store(l->addr, p, HS_TAIL, hs_stamp(l->hp->salt, p, g, HS_TAIL));
 	__atomic_store_n(&l->hp->gen[p], g, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&l->hp->punch_seq[p], 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -674,6 +1604,8 @@ static int hs_unsharer(struct mmt_worker *w)
 	int kinds[HS_U_NR], nk, kind, ret = MMT_PASS;
 	uint32_t *own = NULL, nown = 0, p, r, n, chunk, nchunks;
 	uint64_t t0, lat, ops[HS_U_NR] = { 0 }, reshared[HS_U_NR] = { 0 };
+	struct hs_reuse reuse = { .pm = -1 };
+	bool fill = false;
 	void *m;
 
 	hs_local_init(&l, w);
@@ -696,8 +1628,19 @@ static int hs_unsharer(struct mmt_worker *w)
 		goto out_free;
 	}
 	hs_publish(w, &l);
+	if ((l.hp->inmm & HS_IN_REUSE) && w->id < HS_MAX_SLOTS) {
+		ret = hs_reuse_init(&reuse, l.hp->reuse_ranges);
+		if (ret) {
+			ret = mmt_werror(w, "reserving the fill region: %s", strerror(-ret));
+			goto out_close;
+		}
+		fill = true;
+	}
+	ret = hs_inmm_start(w, &l, HS_IN_GUP | HS_IN_ACCESS);
+	if (ret)
+		goto out_close;
 
-	for (uint64_t iter = 0; mmt_running(w); iter++) {
+	for (uint64_t iter = 0; mmt_running(w) && !hs_failed(); iter++) {
 		kind = kinds[(iter + (uint64_t)w->index) % (uint64_t)nk];
 		lat = 0;
 		switch (kind) {
@@ -705,6 +1648,8 @@ static int hs_unsharer(struct mmt_worker *w)
 			r = hs_rand(&l, l.npages);
 			chunk = r / HS_PER_PUD;
 			m = (void *)(l.addr + (uintptr_t)r * HS_HPAGE);
+			__atomic_store_n(&hs_proc.hot, r, __ATOMIC_RELAXED);
+			hs_win_step();	/* siblings' writes to page r may fault now */
 			t0 = mmt_now_ns();
 			if (mprotect(m, HS_HPAGE, PROT_READ) ||
 			    mprotect(m, HS_HPAGE, PROT_READ | PROT_WRITE)) {
@@ -712,6 +1657,7 @@ static int hs_unsharer(struct mmt_worker *w)
 				goto out_close;
 			}
 			lat = mmt_now_ns() - t0;
+			hs_win_step();
 			break;
 		case HS_U_DONTNEED:
 			r = hs_rand(&l, l.npages);
@@ -719,6 +1665,7 @@ static int hs_unsharer(struct mmt_worker *w)
 			if (n > l.npages - r)
 				n = l.npages - r;
 			chunk = r / HS_PER_PUD;
+			__atomic_store_n(&hs_proc.hot, r, __ATOMIC_RELAXED);
 			t0 = mmt_now_ns();
 			if (madvise((void *)(l.addr + (uintptr_t)r * HS_HPAGE), n * HS_HPAGE,
 				    MADV_DONTNEED)) {
@@ -731,6 +1678,7 @@ static int hs_unsharer(struct mmt_worker *w)
 			break;
 		case HS_U_REMAP:
 			chunk = hs_rand(&l, nchunks);
+			hs_win_step();	/* siblings' accesses and pins may fault now */
 			t0 = mmt_now_ns();
 			if (munmap((void *)l.addr, l.hp->size)) {
 				ret = mmt_werror(w, "munmap: %s", strerror(errno));
@@ -744,6 +1692,7 @@ static int hs_unsharer(struct mmt_worker *w)
 				goto out_close;
 			}
 			lat = mmt_now_ns() - t0;
+			hs_win_step();
 			break;
 		case HS_U_PUNCH:
 		default:
@@ -751,14 +1700,29 @@ static int hs_unsharer(struct mmt_worker *w)
 				continue;
 			p = own[hs_rand(&l, nown)];
 			chunk = p / HS_PER_PUD;
+			__atomic_store_n(&hs_proc.hot, p, __ATOMIC_RELAXED);
 			ret = hs_punch(w, &l, p, &lat);
 			if (ret)
 				goto out_close;
 			break;
 		}
-		mmt_add(w, M_UNSHARE_MPROTECT + (unsigned int)kind, 1);
+		mmt_add(w, M_UNSHARE, 1);
 		mmt_latency(w, M_LAT_MPROTECT + (unsigned int)kind, lat);
 		ops[kind]++;
+		/* At once: new tables here (and, woken, in every other mm) on the freed memory. */
+		hs_unshared(l.hp);
+		if (fill) {
+			t0 = mmt_now_ns();
+			ret = hs_reuse_fill(w, NULL, &reuse);
+			if (ret < 0) {
+				ret = -ret;
+				goto out_close;
+			}
+			if (ret) {
+				mmt_add(w, M_REUSE, (uint64_t)ret);
+				mmt_latency(w, M_REUSE_LAT, mmt_now_ns() - t0);
+			}
+		}
 		ret = hs_reshare_probe(w, &l, chunk, kind == HS_U_MPROTECT, &reshared[kind]);
 		if (ret)
 			goto out_close;
@@ -776,6 +1740,9 @@ static int hs_unsharer(struct mmt_worker *w)
 				    (double)reshared[kind] / (double)ops[kind]);
 	ret = MMT_PASS;
 out_close:
+	ret = hs_inmm_stop(ret);
+	if (reuse.pm >= 0)
+		close(reuse.pm);
 	close(l.pagemap);
 out_free:
 	free(own);
@@ -1133,8 +2100,10 @@ static int hs_walker(struct mmt_worker *w)
 	hs_targets_add(&t, w->ctx, "unsharer");
 	hs_targets_add(&t, w->ctx, "fork_storm");
 
-	ret = MMT_PASS;
-	for (uint64_t iter = 0; mmt_running(w); iter++) {
+	ret = hs_inmm_start(w, &l, HS_IN_GUP | HS_IN_ACCESS | HS_IN_REUSE);
+	for (uint64_t iter = 0; !ret && mmt_running(w) && !hs_failed(); iter++) {
+		uint64_t t0;
+
 		kind = kinds[(iter + (uint64_t)w->index) % (uint64_t)nk];
 		pid = 0;
 		if (kind != HS_W_MINCORE) {
@@ -1144,6 +2113,7 @@ static int hs_walker(struct mmt_worker *w)
 				continue;
 			}
 		}
+		t0 = mmt_now_ns();
 		switch (kind) {
 		case HS_W_VM_READV:
 			ret = hs_walk_vm_readv(w, &l, pid);
@@ -1164,8 +2134,10 @@ static int hs_walker(struct mmt_worker *w)
 		}
 		if (ret)
 			break;
-		mmt_add(w, M_WALK_VM_READV + (unsigned int)kind, 1);
+		mmt_latency(w, M_WLAT_VM_READV + (unsigned int)kind, mmt_now_ns() - t0);
+		mmt_add(w, M_WALK, 1);
 	}
+	ret = hs_inmm_stop(ret);
 	close(l.pagemap);
 out_free:
 	free(smaps);
@@ -1237,6 +2209,7 @@ static int hs_storm(struct mmt_worker *w)
 			if (errno != EINTR)
 				return mmt_werror(w, "waitpid %d: %s", (int)pid, strerror(errno));
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			hs_unshared(l.hp);	/* exit_mmap() unshared the child's tables */
 			mmt_latency(w, M_FORK_EXIT_LAT, mmt_now_ns() - t0);
 			mmt_add(w, M_FORK_EXIT, 1);
 			continue;
@@ -1313,7 +2286,8 @@ static struct {
 	uintptr_t mis;
 	size_t mis_len;
 	int fd;
-} hs_parent = { .fd = -1 };
+	int loop_fd;	/* a loop device (autoclear) for O_DIRECT when tmpdir refuses it */
+} hs_parent = { .fd = -1, .loop_fd = -1 };
 
 static uintptr_t hs_probe_addr(const struct hs_priv *hp, uintptr_t mis, int mode, uint32_t p)
 {
@@ -1661,6 +2635,206 @@ static int hs_prove_sharing(struct mmt_ctx *ctx, struct hs_priv *hp, bool *prove
 	return MMT_PASS;
 }
 
+/* ---- setup of the in-mm threads: O_DIRECT target, io_uring, parameters ---- */
+
+/* O_DIRECT read of block 7 of path into an aligned buffer, checked: 0 or -errno. */
+static int hs_dio_probe(const struct hs_priv *hp, const char *path, uint64_t *buf)
+{
+	int fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	memset(buf, 0, HS_BLK);
+	ret = mmt_pread_full(fd, buf, HS_BLK, 7 * (off_t)HS_BLK);
+	close(fd);
+	if (!ret && buf[3] != hs_fileword(hp->salt, 7, 3))
+		ret = -EIO;
+	return ret;
+}
+
+/*
+ * Attach file to a free loop device with LO_FLAGS_AUTOCLEAR (it detaches when
+ * the last fd closes: teardown, or the processes dying), for O_DIRECT on a
+ * tmpfs-only system (the VM's initramfs).  0 or -errno; path filled.
+ */
+static int hs_loop_attach(const char *file, char *path, size_t len)
+{
+	struct loop_info64 info;
+	int ctl, lfd = -1, ffd, n, tries, k, ret = -ENODEV;
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -errno;
+	ffd = open(file, O_RDWR | O_CLOEXEC);
+	if (ffd < 0) {
+		ret = -errno;
+		goto out_ctl;
+	}
+	for (tries = 0; tries < 8; tries++) {
+		n = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		snprintf(path, len, "/dev/loop%d", n);
+		for (k = 0; k < 100; k++) {	/* devtmpfs creates the node a little later */
+			lfd = open(path, O_RDWR | O_CLOEXEC);
+			if (lfd >= 0 || errno != ENOENT)
+				break;
+			usleep(10000);
+		}
+		if (lfd < 0) {
+			ret = -errno;
+			break;
+		}
+		if (!ioctl(lfd, LOOP_SET_FD, ffd))
+			break;
+		ret = -errno;
+		close(lfd);
+		lfd = -1;
+		if (ret != -EBUSY)
+			break;
+	}
+	if (lfd >= 0) {
+		memset(&info, 0, sizeof(info));
+		info.lo_flags = LO_FLAGS_AUTOCLEAR;
+		if (ioctl(lfd, LOOP_SET_STATUS64, &info)) {
+			ret = -errno;
+			ioctl(lfd, LOOP_CLR_FD, 0);
+			close(lfd);
+			lfd = -1;
+		} else {
+			hs_parent.loop_fd = lfd;
+			ret = 0;
+		}
+	}
+	close(ffd);
+out_ctl:
+	close(ctl);
+	return ret;
+}
+
+/* The O_DIRECT file: HS_DIO_DATA blocks of known words, then 2 scratch blocks per slot. */
+static int hs_setup_dio(struct mmt_ctx *ctx, struct hs_priv *hp)
+{
+	size_t len = (size_t)HS_DIO_BLOCKS * HS_BLK;
+	char file[128], lpath[32];
+	uint64_t *buf;
+	uint32_t j, k;
+	int fd, ret;
+
+	if ((size_t)snprintf(file, sizeof(file), "%s/odirect-data", mmt_tmpdir(ctx)) >=
+	    sizeof(file)) {
+		snprintf(hp->dio_why, sizeof(hp->dio_why), "temporary path too long");
+		return -ENAMETOOLONG;
+	}
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return -errno;
+	for (j = 0; j < HS_DIO_DATA; j++)
+		for (k = 0; k < HS_BLK_WORDS; k++)
+			buf[j * HS_BLK_WORDS + k] = hs_fileword(hp->salt, j, k);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(hp->dio_why, sizeof(hp->dio_why), "create %s: %s", file, strerror(-ret));
+		goto out;
+	}
+	ret = mmt_write_full(fd, buf, len);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	close(fd);
+	if (ret) {
+		snprintf(hp->dio_why, sizeof(hp->dio_why), "write %s: %s", file, strerror(-ret));
+		goto out;
+	}
+	ret = hs_dio_probe(hp, file, buf);
+	if (!ret) {
+		snprintf(hp->dio_path, sizeof(hp->dio_path), "%s", file);
+		mmt_note(ctx, "in-mm O_DIRECT target: %s", file);
+		goto out;
+	}
+	/* tmpfs (a VM's initramfs) refuses O_DIRECT: a loop device over the file takes it. */
+	ret = hs_loop_attach(file, lpath, sizeof(lpath));
+	if (!ret)
+		ret = hs_dio_probe(hp, lpath, buf);
+	if (ret) {
+		snprintf(hp->dio_why, sizeof(hp->dio_why), "O_DIRECT refused on %s and no loop "
+			 "device over it worked: %s", mmt_tmpdir(ctx), strerror(-ret));
+		goto out;
+	}
+	snprintf(hp->dio_path, sizeof(hp->dio_path), "%s", lpath);
+	mmt_note(ctx, "in-mm O_DIRECT target: %s (autoclear loop device over %s: %s refuses "
+		 "O_DIRECT)", lpath, file, mmt_tmpdir(ctx));
+out:
+	munmap(buf, len);
+	return ret;
+}
+
+static int hs_setup_inmm(struct mmt_ctx *ctx, struct hs_priv *hp)
+{
+	char spec[128], *tok, *save = NULL;
+	int kinds[HS_G_NR], nk, i;
+	struct io_uring ring;
+	int ret;
+
+	snprintf(spec, sizeof(spec), "%s", mmt_param_str(ctx, "inmm"));
+	hp->inmm = 0;
+	for (tok = strtok_r(spec, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "all"))
+			hp->inmm |= HS_IN_GUP | HS_IN_ACCESS | HS_IN_REUSE;
+		else if (!strcmp(tok, "gup"))
+			hp->inmm |= HS_IN_GUP;
+		else if (!strcmp(tok, "access"))
+			hp->inmm |= HS_IN_ACCESS;
+		else if (!strcmp(tok, "reuse"))
+			hp->inmm |= HS_IN_REUSE;
+		else if (strcmp(tok, "none"))
+			return mmt_error(ctx, "inmm=%s: '%s' is none of gup, access, reuse, all, "
+					 "none", mmt_param_str(ctx, "inmm"), tok);
+	}
+	hp->reuse_ranges = (uint32_t)mmt_param_int(ctx, "reuse_ranges");
+	nk = hs_parse_choice(mmt_param_str(ctx, "gup"), hs_gup_names, HS_G_NR, kinds);
+	hp->gup_kinds = 0;
+	for (i = 0; i < nk; i++)
+		hp->gup_kinds |= 1u << kinds[i];
+	if (!(hp->inmm & HS_IN_GUP)) {
+		hp->gup_kinds = 0;
+		goto out;
+	}
+	if (hp->gup_kinds & (1u << HS_G_URING)) {
+		ret = io_uring_queue_init(4, &ring, 0);
+		if (ret) {
+			snprintf(hp->uring_why, sizeof(hp->uring_why), "io_uring_queue_init: %s%s",
+				 strerror(-ret), ret == -EPERM ? " (kernel.io_uring_disabled)" : "");
+			hp->gup_kinds &= ~(1u << HS_G_URING);
+			mmt_note(ctx, "in-mm gup: no io_uring kind: %s", hp->uring_why);
+		} else {
+			io_uring_queue_exit(&ring);
+		}
+	}
+	if (hp->gup_kinds & ((1u << HS_G_DIO_READ) | (1u << HS_G_DIO_WRITE))) {
+		ret = hs_setup_dio(ctx, hp);
+		if (ret) {
+			if (!hp->dio_why[0])
+				snprintf(hp->dio_why, sizeof(hp->dio_why), "%s", strerror(-ret));
+			hp->gup_kinds &= ~((1u << HS_G_DIO_READ) | (1u << HS_G_DIO_WRITE));
+			mmt_note(ctx, "in-mm gup: no O_DIRECT kinds: %s", hp->dio_why);
+		}
+	}
+out:
+	mmt_note(ctx, "in-mm threads: %s%s%s%s in every toucher (gup, reuse), unsharer (gup, "
+		 "access; its main thread fills after each op) and walker (all three) with "
+		 "worker id < %d; gup kinds:%s%s%s%s; %u fill ranges per unshare",
+		 hp->inmm & HS_IN_GUP ? "gup " : "", hp->inmm & HS_IN_ACCESS ? "access " : "",
+		 hp->inmm & HS_IN_REUSE ? "reuse " : "", hp->inmm ? "" : "none", HS_MAX_SLOTS,
+		 hp->gup_kinds & (1u << HS_G_URING) ? " uring" : "",
+		 hp->gup_kinds & (1u << HS_G_DIO_READ) ? " dio_read" : "",
+		 hp->gup_kinds & (1u << HS_G_DIO_WRITE) ? " dio_write" : "",
+		 hp->gup_kinds & (1u << HS_G_VMSPLICE) ? " vmsplice" : "", hp->reuse_ranges);
+	return MMT_PASS;
+}
+
 static void hs_teardown(struct mmt_ctx *ctx)
 {
 	(void)ctx;
@@ -1670,6 +2844,9 @@ static void hs_teardown(struct mmt_ctx *ctx)
 		munmap((void *)hs_parent.addr, hs_parent.size);
 	if (hs_parent.fd >= 0)
 		close(hs_parent.fd);
+	if (hs_parent.loop_fd >= 0)
+		close(hs_parent.loop_fd);	/* LO_FLAGS_AUTOCLEAR: detached with the last fd */
+	hs_parent.loop_fd = -1;
 	hs_parent.mis = 0;
 	hs_parent.addr = 0;
 	hs_parent.fd = -1;
@@ -1746,6 +2923,9 @@ static int hs_setup(struct mmt_ctx *ctx)
 				 (unsigned long)hs_parent.addr, strerror(errno));
 	hp->addr = hs_parent.addr;
 
+	ret = hs_setup_inmm(ctx, hp);
+	if (ret != MMT_PASS)
+		return ret;
 	ret = hs_prove_sharing(ctx, hp, &proved);
 	if (ret != MMT_PASS)
 		return ret;
@@ -1835,6 +3015,13 @@ static const struct mmt_param hs_params[] = {
 	  "all|vm_readv|proc_mem|pagemap|smaps|mincore" },
 	{ "storm_pages", MMT_P_INT, "100", "random pages each fork-storm child faults", 1, 4096,
 	  NULL },
+	{ "inmm", MMT_P_STR, "all", "threads in the sharing processes themselves, comma list: "
+	  "gup (GUP-fast pins, data verified), access (stamp reads, own-word writes), reuse "
+	  "(fresh page tables right after each unshare); all or none", 0, 0, NULL },
+	{ "gup", MMT_P_CHOICE, "all", "GUP-fast kinds the gup threads rotate through", 0, 0,
+	  "all|uring|dio_read|dio_write|vmsplice" },
+	{ "reuse_ranges", MMT_P_INT, "16", "2 MiB ranges (each a new PMD and PTE table) per "
+	  "fill after an unshare", 1, 256, NULL },
 	{ }
 };
 
