@@ -134,6 +134,52 @@ static void merge_metric(json_t *dst, json_t **recs, int n, const char *name)
 	json_object_set_new(dst, name, m);
 }
 
+/*
+ * NUMA matrices (run --numa-matrix): the cells of the other records merged into
+ * out's cells of the same name, metric by metric as the top level is, so that
+ * each ab boot is one repeat of every cell.  A cell a record lacks is left out.
+ */
+static void merge_matrix(json_t *out, json_t **recs, int n)
+{
+	json_t *cells = json_object_get(json_object_get(out, "numa_matrix"), "cells");
+	json_t **tmp = calloc((size_t)n, sizeof(*tmp)), *cell, *x;
+	const char *key;
+	size_t i, j;
+	int r, k;
+
+	for (i = 0; tmp && i < json_array_size(cells); i++) {
+		json_t *cm0 = json_object_get(json_array_get(cells, i), "cpu_node");
+		json_t *mm0 = json_object_get(json_array_get(cells, i), "mem_node");
+		json_t *merged;
+
+		cell = json_array_get(cells, i);
+		for (r = 0, k = 0; r < n; r++) {
+			json_array_foreach(json_object_get(json_object_get(recs[r], "numa_matrix"), "cells"),
+					   j, x) {
+				if (json_equal(json_object_get(x, "cpu_node"), cm0) &&
+				    json_equal(json_object_get(x, "mem_node"), mm0)) {
+					tmp[k++] = x;
+					if (status_rank(json_string_value(json_object_get(x, "status"))) >
+					    status_rank(json_string_value(json_object_get(cell, "status")))) {
+						json_object_set(cell, "status", json_object_get(x, "status"));
+						json_object_set(cell, "reason", json_object_get(x, "reason"));
+					}
+					if (json_is_false(json_object_get(x, "placement_held")))
+						json_object_set(cell, "placement_held", json_false());
+					break;
+				}
+			}
+		}
+		if (k < 2)
+			continue;
+		merged = json_object();
+		json_object_foreach(json_object_get(tmp[0], "metrics"), key, x)
+			merge_metric(merged, tmp, k, key);
+		json_object_set_new(cell, "metrics", merged);
+	}
+	free(tmp);
+}
+
 json_t *mmt_record_merge(json_t **recs, int n, char *err, size_t errlen)
 {
 	json_t *out, *metrics, *repeats, *splats, *from, *x, *rp;
@@ -190,6 +236,8 @@ json_t *mmt_record_merge(json_t **recs, int n, char *err, size_t errlen)
 	json_object_set_new(out, "repeats", repeats);
 	json_object_set_new(out, "splats", splats);
 	json_object_set_new(out, "merged_from", from);
+	if (json_object_get(out, "numa_matrix"))
+		merge_matrix(out, recs, n);
 	json_object_set_new(json_object_get(out, "run"), "repeats", json_integer(idx - 1));
 	return out;
 }

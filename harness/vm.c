@@ -71,7 +71,7 @@ const char mmt_ab_usage[] =
 	"QEMU, run `mmtorture run RUN-ARGS` in each boot, merge each side's boots into\n"
 	"one run (DIR/AB-ID-base, DIR/AB-ID-patched; each boot is one repeat), then run\n"
 	"`mmtorture compare` and `mmtorture report` on them.  vm options (--cpus, --mem,\n"
-	"--numa, --hotplug-dimm, --timeout) go to `vm run`.\n"
+	"--numa, --hotplug-dimm, --timeout, --accel) go to `vm run`.\n"
 	"\n"
 	"exit: compare's verdict (0 nothing worse, 1 worse or a FAIL), 99 on error\n";
 
@@ -269,6 +269,7 @@ int mmt_cmd_ab(int argc, char **argv)
 		{ "numa", required_argument, NULL, 'n' },
 		{ "hotplug-dimm", required_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "accel", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -303,10 +304,11 @@ int mmt_cmd_ab(int argc, char **argv)
 		case 'n':
 		case 'd':
 		case 't':
+		case 'A':
 			if (nvm + 2 > (int)(sizeof(vmopts) / sizeof(vmopts[0])))
 				return mmt_usage_error("ab", "too many vm options");
 			vmopts[nvm++] = c == 'c' ? "--cpus" : c == 'm' ? "--mem" : c == 'n' ? "--numa" :
-					  c == 'd' ? "--hotplug-dimm" : "--timeout";
+					  c == 'd' ? "--hotplug-dimm" : c == 'A' ? "--accel" : "--timeout";
 			vmopts[nvm++] = optarg;
 			break;
 		case 'h':

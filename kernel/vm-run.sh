@@ -291,7 +291,7 @@ boot() {
 		fi
 		sleep 1
 	done
-	wait $QPID 2>/dev/null	# no "Aborted" job notice when QEMU gives up on KVM
+	wait $QPID
 	local rc=$?
 	QPID=
 	qmp_close
@@ -305,7 +305,7 @@ echo "mmtorture vm run: booting $(basename "$KERNEL") ($CPUS cpus, ${MEM_MIB}M i
 for accel in "${accel_list[@]}"; do
 	attempt=$((attempt + 1))
 	a0=$SECONDS
-	boot "$accel"
+	boot "$accel" 2>>"$WORK/shell.err"	# bash's "Aborted" notice when QEMU gives up on KVM
 	qrc=$?
 	why=
 	if [ $qrc = 125 ]; then

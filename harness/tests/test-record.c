@@ -78,6 +78,35 @@ int main(void)
 	unlink(path);
 	CHECK(!mmt_record_load(path, err, sizeof(err)) && strlen(err) > 0, "missing file");
 	rmdir(dir);
+
+	/* ab merges NUMA matrix records cell by cell: each boot one repeat of every cell */
+	{
+		json_t *m[2], *merged, *cells;
+		int i;
+
+		for (i = 0; i < 2; i++)
+			m[i] = json_pack("{s:s, s:s, s:s, s:{}, s:{}, s:{}, s:[], s:[], s:{s:[{s:i, s:i, s:s, s:{s:{s:s, s:[f, f]}}}, {s:i, s:s, s:s, s:{s:{s:s, s:[f]}}}]}}",
+					 "schema", MMT_RECORD_SCHEMA, "workload", "w", "status", "PASS",
+					 "metrics", "run", "params", "repeats", "splats", "numa_matrix", "cells",
+					 "cpu_node", 0, "mem_node", 1, "status", i ? "FAIL" : "PASS",
+					 "metrics", "ops", "unit", "ops/s", "samples", 1.0 + i, 2.0 + i,
+					 "cpu_node", 0, "mem_node", "interleave", "status", "PASS",
+					 "metrics", "ops", "unit", "ops/s", "samples", 5.0);
+		merged = mmt_record_merge(m, 2, err, sizeof(err));
+		CHECK(merged, "matrix merge: %s", err);
+		cells = json_object_get(json_object_get(merged, "numa_matrix"), "cells");
+		CHECK(json_array_size(json_object_get(json_object_get(json_object_get(
+			json_array_get(cells, 0), "metrics"), "ops"), "samples")) == 4,
+		      "cell cpu0 mem1: both boots' samples");
+		CHECK(!strcmp(json_string_value(json_object_get(json_array_get(cells, 0), "status")) ?: "",
+			      "FAIL"), "cell cpu0 mem1: the worst status");
+		CHECK(json_array_size(json_object_get(json_object_get(json_object_get(
+			json_array_get(cells, 1), "metrics"), "ops"), "samples")) == 2,
+		      "cell cpu0 interleave: both boots' samples");
+		json_decref(merged);
+		json_decref(m[0]);
+		json_decref(m[1]);
+	}
 	if (failures) {
 		printf("0 passed, %d failed\n", failures);
 		return 1;
