@@ -18,6 +18,41 @@
  * the shared range and exit (one share and one unshare with TLB flush per child: the pattern
  * whose unshare IPI broadcasts cost a 4x slowdown in the field).
  *
+ * In-mm walkers (-p inmm=gup,access,reuse, all by default): threads inside the sharing mms
+ * themselves, racing the unshare of their own mm (by a sibling thread or another process) -
+ * what GUP-fast and stale TLB entries see there.  gup (every toucher, unsharer and walker):
+ * pins the shared range through GUP-fast and checks the data end to end: io_uring buffer
+ * registration (pin_user_pages_fast, FOLL_LONGTERM) of 1-4 pages' head and tail 4 KiB blocks,
+ * write_fixed into a memfd, read back; O_DIRECT pread of a file block of known words into the
+ * thread's own 4 KiB slot in a never-punched page, poisoned first (data that went to another
+ * page leaves the poison); O_DIRECT pwrite of a page's head and tail blocks, read back; vmsplice
+ * of 1-4 pages' blocks into a pipe, read out (-p gup= picks one kind).  A copied block must
+ * hold the page's stamp, of a generation between the one its owner announced before the copy
+ * and the one after (+1), or zero if a punch of the page was in flight (punch_seq), and zero
+ * everywhere else; a word torn by the kernel's copy may mix two such values byte by byte.
+ * access (unsharers, walkers; a toucher's main thread is its accessor): on another CPU across
+ * the unshares, reads both stamps of random pages (often the page the main thread works on)
+ * with the same generation lower bound - a read through a stale TLB entry of a punched page
+ * shows an older generation - and writes and reads back a word of its own in each page (the
+ * value it wrote last; zero only on a punched page, -p strict_punch=yes: only if a punch began
+ * after the write).  reuse (touchers, walkers; an unsharer's main thread fills right after each
+ * of its ops): the moment an unshare or a fork-storm exit ends (futex on unshare_seq), maps a
+ * fresh anonymous region and faults one page per (1 GiB + 2 MiB), so each gets a new PMD and a
+ * new PTE table from the pages just freed, fills each page with a PTE-shaped word pointing at
+ * itself (present, user, read-only: a stale walk through a reused table lands on a page whose
+ * content names it), reads every word back and unmaps.  Accesses or pins that fault (EFAULT)
+ * inside the unsharer's own mprotect/munmap window are counted as misses; outside it they
+ * FAIL.  Any wrong word FAILs naming the mm (pid), thread, page, word, expected and found.
+ * O_DIRECT needs a filesystem that takes it in the run's temporary directory; on tmpfs (a VM's
+ * initramfs) an autoclear loop device over the file is used (detached when its last fd closes,
+ * also if the run is killed); without either the O_DIRECT kinds are off (noted).  The threads
+ * make the main loops slower on few CPUs: -p inmm=none gives the foreign-mm-only figures.
+ *
+ * Figures: `unshare` and `walk` are the unsharers' and walkers' loops (ops/s, all kinds), with
+ * one latency metric per kind; `gup_inmm` the gup threads' loop with per-kind latency and
+ * verified blocks; `access_inmm` checks/s; `reuse_fill` ranges filled/s and the latency from
+ * the end of an unshare to the end of the fill.
+ *
  * Corruption: every 2 MiB page carries a stamp word at its head and one at its tail (page
  * index, generation, checksum, salted per run).  Toucher pages are owned by one toucher
  * (p % touchers), every 32nd page by one unsharer (it punches and rewrites it); only the
@@ -37,7 +72,8 @@
  * unshare brought back a populated (shared) table.
  *
  * Needs: root (PFNs in pagemap, /proc/PID/mem), x86_64, 2 MiB hugetlb pages: size/2 MiB + 16
- * (sized by the harness, restored afterwards).
+ * (sized by the harness, restored afterwards); io_uring for the uring kind (off, noted,
+ * without it).  Changes no knob itself.
  */
 #define _GNU_SOURCE
 #include <errno.h>
