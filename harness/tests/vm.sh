@@ -100,7 +100,7 @@ stall)
 	# within seconds and boot again with the next accelerator
 	t0=$SECONDS
 	"$MMT" vm run --kernel "$kernel" --cpus 2 --numa 1 --mem 1G --timeout 300 -o "$out" \
-		--run-id vms --accel tcg,tcg --test-stall -- pte-reclaim -d 1 --warmup 0
+		--run-id vms --accel tcg,tcg --test-stall -- uring-pin-fork -p backing=thp -d 1 --warmup 0
 	rc=$?
 	d="$out/vms"
 	[ -f "$d/vm.json" ] || fail "no vm.json"
@@ -112,8 +112,8 @@ stall)
 	sf=$(rec "$d/vm.json" '.accel_attempts[0].stop_to_fallback_s')
 	# the one place a test looks at time: "within seconds" is the feature
 	[ "$sf" != null ] && [ "$sf" -le 15 ] || fail "the stopped guest was given up $sf s after it stopped, want within seconds"
-	[ -f "$d/pte-reclaim.json" ] || fail "the second boot brought no record back"
-	ok "stopped guest given up $sf s after it stopped, then $(rec "$d/vm.json" .accel) ran: $(rec "$d/pte-reclaim.json" .status) (whole vm run $((SECONDS - t0)) s)"
+	[ -f "$d/uring-pin-fork.json" ] || fail "the second boot brought no record back"
+	ok "stopped guest given up $sf s after it stopped, then $(rec "$d/vm.json" .accel) ran: $(rec "$d/uring-pin-fork.json" .status) (whole vm run $((SECONDS - t0)) s)"
 	;;
 bugs)
 	# one node, and a DIMM onlined movable: hugetlb pages in ZONE_MOVABLE for the pin bug
