@@ -551,6 +551,12 @@ int mmt_numa_matrix(const struct mmt_workload *wl, struct mmt_run_opts *o, json_
 					 il ? json_string("interleave") : json_integer(nodes[j].id));
 			json_array_append_new(cells, cell);
 			mmt_matrix_cell_name(cell, name, sizeof(name));
+			if (mmt_run_interrupted()) {
+				json_object_set_new(cell, "status", json_string("ERROR"));
+				json_object_set_new(cell, "reason", json_string("not run: the run was interrupted"));
+				status = mmt_worse(status, MMT_ERROR);
+				continue;
+			}
 			if (!il && nodes[j].free_kb < min_kb) {
 				snprintf(reason, sizeof(reason),
 					 "node %d has %lld MiB free, the matrix needs %lld MiB (--matrix-min-free)",

@@ -45,6 +45,9 @@ int mmt_numa_matrix(const struct mmt_workload *wl, struct mmt_run_opts *o, json_
 int mmt_run_cell(const struct mmt_workload *wl, struct mmt_run_opts *o, json_t *sys,
 		 const char *run_id, const char *rundir, json_t **rec);
 
+/* runner.c: a signal asked the run to stop; the matrix runs no further cell */
+bool mmt_run_interrupted(void);
+
 /* ---- reading matrices back (compare.c, report.c) ---- */
 
 /* "cpu0 mem1" / "cpu1 interleave" */

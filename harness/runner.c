@@ -1822,6 +1822,11 @@ out_record:
 	return status;
 }
 
+bool mmt_run_interrupted(void)
+{
+	return interrupted != 0;
+}
+
 int mmt_run_cell(const struct mmt_workload *wl, struct mmt_run_opts *o, json_t *sys,
 		 const char *run_id, const char *rundir, json_t **rec)
 {

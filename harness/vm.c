@@ -491,12 +491,13 @@ int mmt_cmd_nightly(int argc, char **argv)
 	}
 	vm = json_object_get(cfg, "vm");
 	{
-		static const char *const keys[] = { "cpus", "mem", "numa", "hotplug_dimm", "timeout" };
+		static const char *const keys[] = { "cpus", "mem", "numa", "hotplug_dimm", "timeout",
+						    "accel" };
 		static const char *const flags[] = { "--cpus", "--mem", "--numa", "--hotplug-dimm",
-						     "--timeout" };
-		static char vals[5][32];
+						     "--timeout", "--accel" };
+		static char vals[6][32];
 
-		for (i = 0; i < 5; i++) {
+		for (i = 0; i < 6; i++) {
 			x = json_object_get(vm, keys[i]);
 			if (!x)
 				continue;

@@ -62,6 +62,12 @@ why=$(rec "$r" '.numa_matrix.cells[0].reason')
 [[ "$why" == *"MiB free"*"--matrix-min-free"* ]] || fail "skip reason: $why"
 ok "too little free memory: SKIP: $why"
 
+# the matrix places the workers itself
+"$MMT" run --numa-matrix "$WL" --mem-node 0 -o "$out" >"$out/bad.log" 2>&1
+rc=$?
+[ "$rc" = 99 ] && grep -q "numa-matrix" "$out/bad.log" || fail "--numa-matrix with --mem-node: exit $rc: $(cat "$out/bad.log")"
+ok "--numa-matrix --mem-node 0 -> 99: $(cat "$out/bad.log")"
+
 # a plain bound run carries the accounting too
 "$MMT" run "$WL" -d 1 --warmup 0 --mem-node 0 --cpu-node 0 -o "$out" --run-id p >"$out/p.log" 2>&1 ||
 	fail "--mem-node 0 run: $(tail -3 "$out/p.log")"
