@@ -43,8 +43,8 @@
  * content names it), reads every word back and unmaps.  Accesses or pins that fault (EFAULT)
  * inside the unsharer's own mprotect/munmap window are counted as misses; outside it they
  * FAIL.  Any wrong word FAILs naming the mm (pid), thread, page, word, expected and found.
- * O_DIRECT needs a filesystem that takes it in the run's temporary directory; on tmpfs (a VM's
- * initramfs) an autoclear loop device over the file is used (detached when its last fd closes,
+ * O_DIRECT needs a block-backed filesystem in the run's temporary directory; on tmpfs (a VM's
+ * initramfs; its O_DIRECT copies without pinning) an autoclear loop device over the file is used (detached when its last fd closes,
  * also if the run is killed); without either the O_DIRECT kinds are off (noted).  The threads
  * make the main loops slower on few CPUs: -p inmm=none gives the foreign-mm-only figures.
  *
@@ -92,6 +92,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -278,8 +279,8 @@ static const struct mmt_metric hs_metrics[] = {
 	[M_GBLK_VMSPLICE] = { "gup_vmsplice_blocks", "blocks", MMT_TOTAL, MMT_BETTER_NONE,
 		"4 KiB blocks vmspliced from shared pages and verified word by word" },
 	[M_GUP_MISS] = { "gup_inmm_miss", "ops", MMT_TOTAL, MMT_BETTER_NONE,
-		"in-mm GUP ops that hit the own process's mprotect/munmap window (EFAULT), or "
-		"ENOMEM/EAGAIN" },
+		"in-mm GUP ops that hit the own process's mprotect/munmap window (EFAULT), a "
+		"punch of a pinned page or an empty hugetlb pool (EFAULT), or ENOMEM/EAGAIN" },
 	[M_ACCESS] = { "access_inmm", "checks/s", MMT_RATE, MMT_BETTER_DEFAULT,
 		"stamp reads (generation no older than announced) and own-word write/read-backs "
 		"by a sibling thread of unsharers and walkers" },
@@ -648,6 +649,8 @@ static int hs_parse_choice(const char *val, const char *const *names, int nr, in
 #define HS_ACC_BATCH	64u
 #define HS_REUSE_STRIDE	(HS_PUD + HS_HPAGE)		/* each fill page its own PMD table */
 #define HS_FILL_FLAGS	0x25ull				/* present | user | accessed, read-only */
+#define HS_TMPFS_MAGIC	0x01021994
+#define HS_RAMFS_MAGIC	0x858458f6
 
 enum hs_inmm { HS_IN_GUP = 1u << 0, HS_IN_ACCESS = 1u << 1, HS_IN_REUSE = 1u << 2 };
 enum hs_gup_kind { HS_G_URING, HS_G_DIO_READ, HS_G_DIO_WRITE, HS_G_VMSPLICE, HS_G_NR };
@@ -888,10 +891,30 @@ struct hs_gup {
 	uint64_t poison_seq;
 };
 
-/* EFAULT/ENOMEM of a GUP op: a miss (0) inside an own window or on a transient error, else FAIL. */
-static int hs_gup_err(struct hs_thr *t, int err, uint32_t w0, uint32_t p, const char *what)
+/*
+ * Did an EFAULT of a pin of these pages have a cause other than the kernel's
+ * page tables: a punch of one of them in flight (its refault needs a free huge
+ * page, and pinned punched pages are freed only at unpin), or an empty pool
+ * (a FOLL_LONGTERM pin migrates a page out of ZONE_MOVABLE into a free one)?
+ */
+static bool hs_pool_excuse(const struct hs_priv *hp, const uint32_t *p, const struct hs_gs *x,
+			   unsigned int n)
 {
-	if ((err == EFAULT && hs_win_hit(w0)) || err == ENOMEM || err == EAGAIN || err == EINTR) {
+	unsigned int k;
+
+	for (k = 0; k < n; k++)
+		if ((x[k].s0 & 1) || __atomic_load_n(&hp->punch_seq[p[k]], __ATOMIC_SEQ_CST) !=
+		    x[k].s0)
+			return true;
+	return mmt_proc_field_kb("/proc/meminfo", "HugePages_Free") < 2;
+}
+
+/* EFAULT/ENOMEM of a GUP op: a miss (0) inside an own window or on a transient error, else FAIL. */
+static int hs_gup_err(struct hs_thr *t, int err, uint32_t w0, uint32_t p, const char *what,
+		      bool excused)
+{
+	if ((err == EFAULT && (excused || hs_win_hit(w0))) || err == ENOMEM || err == EAGAIN ||
+	    err == EINTR) {
 		mmt_add(t->w, M_GUP_MISS, 1);
 		hs_win_wait(t);
 		return 0;
@@ -921,7 +944,8 @@ static int hs_gup_uring(struct hs_thr *t, struct hs_gup *g)
 	w0 = hs_win();
 	ret = io_uring_register_buffers(&g->ring, iov, 2 * n);
 	if (ret)
-		return hs_gup_err(t, -ret, w0, p[0], "io_uring_register_buffers");
+		return hs_gup_err(t, -ret, w0, p[0], "io_uring_register_buffers",
+				  -ret == EFAULT && hs_pool_excuse(hp, p, x, n));
 	for (k = 0; k < 2 * n; k++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&g->ring);
 
@@ -1004,7 +1028,9 @@ static int hs_gup_dio_read(struct hs_thr *t, struct hs_gup *g)
 		int err = n < 0 ? errno : EIO;
 
 		hs_tjmp_armed = 0;
-		return hs_gup_err(t, err, w0, p, "O_DIRECT pread into the shared range");
+		return hs_gup_err(t, err, w0, p, "O_DIRECT pread into the shared range",
+				  err == EFAULT && mmt_proc_field_kb("/proc/meminfo",
+								     "HugePages_Free") < 2);
 	}
 	for (k = 0; k < HS_BLK_WORDS; k++) {
 		uint64_t v = __atomic_load_n(&dst[k], __ATOMIC_RELAXED), want;
@@ -1044,9 +1070,12 @@ static int hs_gup_dio_write(struct hs_thr *t, struct hs_gup *g)
 		do
 			n = pwrite(g->dio, hs_blk(&t->l, p, c), HS_BLK, off + (off_t)c * HS_BLK);
 		while (n < 0 && errno == EINTR);
-		if (n != (ssize_t)HS_BLK)
-			return hs_gup_err(t, n < 0 ? errno : EIO, w0, p,
-					  "O_DIRECT pwrite from the shared range");
+		if (n != (ssize_t)HS_BLK) {
+			int err = n < 0 ? errno : EIO;
+
+			return hs_gup_err(t, err, w0, p, "O_DIRECT pwrite from the shared range",
+					  err == EFAULT && hs_pool_excuse(hp, &p, &x, 1));
+		}
 	}
 	hs_gs_after(hp, p, &x);
 	ret = mmt_pread_full(g->dio, g->buf, 2 * HS_BLK, off);
@@ -1083,8 +1112,12 @@ static int hs_gup_vmsplice(struct hs_thr *t, struct hs_gup *g)
 	do
 		r = vmsplice(g->pipe[1], iov, 2 * n, 0);
 	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return hs_gup_err(t, errno, w0, p[0], "vmsplice");
+	if (r < 0) {
+		int err = errno;
+
+		return hs_gup_err(t, err, w0, p[0], "vmsplice",
+				  err == EFAULT && hs_pool_excuse(hp, p, x, n));
+	}
 	while (got < (size_t)r) {
 		ssize_t m = read(g->pipe[0], (char *)g->buf + got, (size_t)r - got);
 
@@ -1396,6 +1429,7 @@ static void *hs_reuse_main(void *arg)
 	struct timespec ts = { 0, 20000000 };
 	struct hs_reuse r;
 	uint32_t seen, cur;
+	uint64_t t0;
 	int ret;
 
 	ret = hs_reuse_init(&r, hp->reuse_ranges);
@@ -1412,15 +1446,18 @@ static void *hs_reuse_main(void *arg)
 		if (cur == seen)
 			continue;
 		seen = cur;
+		t0 = __atomic_load_n(&hp->unshare_ns, __ATOMIC_RELAXED);
 		ret = hs_reuse_fill(t->w, t, &r);
 		if (ret < 0) {
 			t->status = -ret;
 			break;
 		}
 		if (ret) {
+			uint64_t now = mmt_now_ns();
+
 			mmt_add(t->w, M_REUSE, (uint64_t)ret);
-			mmt_latency(t->w, M_REUSE_LAT, mmt_now_ns() -
-				    __atomic_load_n(&hp->unshare_ns, __ATOMIC_RELAXED));
+			if (now > t0)	/* read before the fill: never a later unshare's */
+				mmt_latency(t->w, M_REUSE_LAT, now - t0);
 		}
 	}
 	close(r.pm);
@@ -2763,6 +2800,7 @@ static int hs_setup_dio(struct mmt_ctx *ctx, struct hs_priv *hp)
 {
 	size_t len = (size_t)HS_DIO_BLOCKS * HS_BLK;
 	char file[128], lpath[32];
+	struct statfs sfs;
 	uint64_t *buf;
 	uint32_t j, k;
 	int fd, ret;
@@ -2792,13 +2830,19 @@ static int hs_setup_dio(struct mmt_ctx *ctx, struct hs_priv *hp)
 		snprintf(hp->dio_why, sizeof(hp->dio_why), "write %s: %s", file, strerror(-ret));
 		goto out;
 	}
-	ret = hs_dio_probe(hp, file, buf);
+	/*
+	 * tmpfs takes O_DIRECT (6.6+) but copies like a buffered read, without
+	 * pinning anything: only a real block-backed path runs GUP-fast.
+	 */
+	ret = !statfs(mmt_tmpdir(ctx), &sfs) && (sfs.f_type == HS_TMPFS_MAGIC ||
+						 sfs.f_type == HS_RAMFS_MAGIC) ? -EOPNOTSUPP :
+	      hs_dio_probe(hp, file, buf);
 	if (!ret) {
 		snprintf(hp->dio_path, sizeof(hp->dio_path), "%s", file);
 		mmt_note(ctx, "in-mm O_DIRECT target: %s", file);
 		goto out;
 	}
-	/* tmpfs (a VM's initramfs) refuses O_DIRECT: a loop device over the file takes it. */
+	/* tmpfs (a VM's initramfs): a loop device over the file takes real O_DIRECT. */
 	ret = hs_loop_attach(file, lpath, sizeof(lpath));
 	if (!ret)
 		ret = hs_dio_probe(hp, lpath, buf);
@@ -2808,8 +2852,8 @@ static int hs_setup_dio(struct mmt_ctx *ctx, struct hs_priv *hp)
 		goto out;
 	}
 	snprintf(hp->dio_path, sizeof(hp->dio_path), "%s", lpath);
-	mmt_note(ctx, "in-mm O_DIRECT target: %s (autoclear loop device over %s: %s refuses "
-		 "O_DIRECT)", lpath, file, mmt_tmpdir(ctx));
+	mmt_note(ctx, "in-mm O_DIRECT target: %s (autoclear loop device over %s: O_DIRECT on "
+		 "%s would not pin pages)", lpath, file, mmt_tmpdir(ctx));
 out:
 	munmap(buf, len);
 	return ret;
@@ -3086,7 +3130,8 @@ static const struct mmt_role hs_roles[] = {
 static const struct mmt_workload hugetlb_share = {
 	.name = "hugetlb-share",
 	.summary = "hugetlb PMD tables shared by many mms, unshared by mprotect/DONTNEED/munmap/"
-		   "punch-hole/exit under foreign-mm walkers",
+		   "punch-hole/exit under foreign-mm walkers and GUP-fast, access and table-reuse "
+		   "threads inside the sharing mms",
 	.suite = "quick",
 	.needs = MMT_NEED_ROOT | MMT_NEED_HUGETLB,
 	.injects = MMT_INJECT_CORRUPT,
