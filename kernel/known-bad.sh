@@ -7,7 +7,10 @@
 #
 # Every kernel/series/known-bad/NAME/ with a known-bad.conf takes part (or only the NAMEs given).
 # known-bad.conf is shell: parent=SERIES  workload=NAME  args="extra run args"  seconds=N
-# (seconds: how long the workload may run before the defect counts as missed).
+# config=perf|debug|trim (seconds: how long the workload may run before the defect counts as
+# missed; config: the config this series and its parent are built with, overriding --config for
+# this series alone, e.g. config=perf for a defect the workload's data checks catch without
+# KASAN; without it, --config).
 #
 # For each: the parent must PASS (else the row says so and the defect is not judged), the
 # known-bad kernel must FAIL. A row gives the defect, the workload, FAIL or missed, and the
@@ -25,7 +28,7 @@ SOURCE= OUTDIR=/var/tmp/mmtorture-kbuild CONFIG=debug RESULTS=$TOP/results SECON
 NAMES=()
 
 die() { echo "$ME: $*" >&2; exit 99; }
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -65,11 +68,11 @@ OUT=$RESULTS/known-bad-$stamp
 mkdir -p "$OUT" || die "cannot write to $OUT"
 say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
-# build SERIES: prints the bzImage path
+# build SERIES CONFIG: prints the bzImage path
 build() {
-	local log=$OUT/build-${1//\//-}.log
-	say "build   $1 ($CONFIG)" >&2
-	if ! "$KDIR/build.sh" --source "$SOURCE" --series "$1" --config "$CONFIG" -o "$OUTDIR" >"$log" 2>&1; then
+	local log=$OUT/build-${1//\//-}-$2.log
+	say "build   $1 ($2)" >&2
+	if ! "$KDIR/build.sh" --source "$SOURCE" --series "$1" --config "$2" -o "$OUTDIR" >"$log" 2>&1; then
 		echo "$ME: building $1 failed; log: $log" >&2
 		tail -5 "$log" >&2
 		return 1
@@ -106,24 +109,26 @@ boot() {
 
 rows=() bad=0
 for n in "${NAMES[@]}"; do
-	parent= workload= args= seconds=600
+	parent= workload= args= seconds=600 config=
 	# shellcheck source=/dev/null
 	. "$KDIR/series/known-bad/$n/known-bad.conf"
 	[ -n "$parent" ] && [ -n "$workload" ] || die "$n/known-bad.conf must set parent= and workload="
+	cfg=${config:-$CONFIG}
+	case $cfg in perf|debug|trim) ;; *) die "$n/known-bad.conf: config=$cfg is not perf, debug or trim" ;; esac
 	[ -n "$SECONDS_OVERRIDE" ] && seconds=$SECONDS_OVERRIDE
 	# shellcheck disable=SC2206
 	extra=($args)
 
 	pres="not run"
 	if [ "$PARENT" = 1 ]; then
-		pbz=$(build "$parent") || exit 99
+		pbz=$(build "$parent" "$cfg") || exit 99
 		say "boot    $parent: $workload for ${seconds}s" >&2
 		read -r pst pt preason < <(boot "$pbz" "parent-$parent-$n" "$workload" "$seconds" "${extra[@]}")
 		pres="$pst"
 		[ "$pst" = PASS ] || { pres="$pst ($preason)"; bad=1; }
 		say "        $parent: $pst${preason:+ ($preason)}" >&2
 	fi
-	kbz=$(build "known-bad/$n") || exit 99
+	kbz=$(build "known-bad/$n" "$cfg") || exit 99
 	say "boot    known-bad/$n: $workload for ${seconds}s" >&2
 	read -r kst kt kreason < <(boot "$kbz" "known-bad-$n" "$workload" "$seconds" "${extra[@]}")
 	say "        known-bad/$n: $kst after ${kt}s${kreason:+ ($kreason)}" >&2
@@ -132,13 +137,15 @@ for n in "${NAMES[@]}"; do
 	else
 		verdict="missed ($kst)" when="-" bad=1
 	fi
-	rows+=("| \`$n\` | $workload | $verdict | $when | $pres | ${kreason//|/\\|} |")
+	cfgnote=
+	[ "$cfg" != "$CONFIG" ] && cfgnote=" (\`$cfg\`)"
+	rows+=("| \`$n\`$cfgnote | $workload | $verdict | $when | $pres | ${kreason//|/\\|} |")
 done
 
 {
 	echo "# Known-bad kernels: detection power, $stamp"
 	echo
-	echo "Config \`$CONFIG\`, source \`$(basename "$SOURCE")\`, QEMU guests with 2 CPUs in 2 NUMA nodes and a"
+	echo "Config \`$CONFIG\` (a row names its own when its known-bad.conf sets config=), source \`$(basename "$SOURCE")\`, QEMU guests with 2 CPUs in 2 NUMA nodes and a"
 	echo "hot-pluggable DIMM (\`kernel/known-bad.sh\`)."
 	echo
 	echo "| defect | workload | known-bad kernel | seconds to first FAIL | parent series | what caught it |"
