@@ -94,7 +94,8 @@ BUSYBOX=$(command -v busybox || true)
 [ -n "$RUN_ID" ] || RUN_ID="$(date -u +%Y%m%d-%H%M%S)-vm-$(basename "$KERNEL")"
 OUT="$RESULTS/$RUN_ID"
 mkdir -p "$OUT" || die "cannot create $OUT"
-WORK=$(mktemp -d /tmp/mmtorture-vm.XXXXXX)
+# not /tmp/mmtorture-*: that is where runs keep temp dirs the state tests count
+WORK=$(mktemp -d /tmp/mmt-vm.XXXXXX)
 QPID=
 cleanup() { [ -n "$QPID" ] && kill -9 "$QPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
