@@ -94,6 +94,10 @@ const char *mmt_git_version(void);
 
 /* ---- record.c ---- */
 json_t *mmt_summary_json(const struct mmt_summary *s);
+/* Metric m of wl is a headline metric (flagged, or [0] when none is flagged). */
+bool mmt_metric_headline(const struct mmt_workload *wl, unsigned int m);
+/* The names of wl's headline metrics, as a JSON array. */
+json_t *mmt_headline_json(const struct mmt_workload *wl);
 int mmt_record_write(const char *path, json_t *rec);
 json_t *mmt_record_load(const char *path, char *err, size_t errlen);
 /* One record from several runs of the same workload and parameters (ab boots). */

@@ -123,7 +123,9 @@ static void list_verbose(const struct mmt_workload *wl)
 			p->choices ? " (" : "", p->choices ? p->choices : "", p->choices ? ")" : "");
 	mmt_msg("    metrics:");
 	for (m = wl->metrics; m && m->name; m++)
-		mmt_msg(" %s[%s]", m->name, m->unit);
+		mmt_msg(" %s[%s]%s", m->name, m->unit,
+			mmt_metric_headline(wl, (unsigned int)(m - wl->metrics)) ? "*" : "");
+	mmt_msg("\n    (* headline: a regression of it pages in nightly)");
 	mmt_msg("\n");
 }
 

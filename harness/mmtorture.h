@@ -62,12 +62,23 @@ enum mmt_better {
 	MMT_BETTER_NONE,
 };
 
+enum mmt_metric_flag {
+	/*
+	 * A headline metric: what the workload is for.  A nightly verdict pages on
+	 * a regression of a headline metric only (and on status changes and new
+	 * splats); the other metrics are shown, judged, and do not page.  A
+	 * workload with no headline metric has its main metric ([0]) as headline.
+	 */
+	MMT_METRIC_HEADLINE = 1u << 0,
+};
+
 struct mmt_metric {
 	const char *name;	/* snake_case, unique within the workload */
 	const char *unit;	/* "cycles/s", "ns", "kB", "fraction", ... */
 	enum mmt_metric_kind kind;
 	enum mmt_better better;
 	const char *help;
+	unsigned int flags;	/* enum mmt_metric_flag */
 };
 
 #define MMT_MAX_METRICS 48

@@ -622,6 +622,7 @@ int mmt_numa_matrix(const struct mmt_workload *wl, struct mmt_run_opts *o, json_
 		json_object_set_new(rec, "main_metric", wl->metrics ? json_string(wl->metrics[0].name) :
 								      json_null());
 	}
+	json_object_set_new(rec, "headline_metrics", mmt_headline_json(wl));
 	/* the matrix record: the cells hold the metrics and the accounting */
 	json_object_set_new(rec, "status", json_string(mmt_status_name(status)));
 	json_object_set_new(rec, "exit_code", json_integer(status == MMT_XFAIL ?

@@ -11,6 +11,29 @@
 #include "internal.h"
 
 /* The "summary" object of a metric (results/README.md). */
+bool mmt_metric_headline(const struct mmt_workload *wl, unsigned int m)
+{
+	const struct mmt_metric *md;
+	bool any = false;
+
+	if (!wl->metrics || !wl->metrics[m].name)
+		return false;
+	for (md = wl->metrics; md->name; md++)
+		any |= !!(md->flags & MMT_METRIC_HEADLINE);
+	return any ? !!(wl->metrics[m].flags & MMT_METRIC_HEADLINE) : m == 0;
+}
+
+json_t *mmt_headline_json(const struct mmt_workload *wl)
+{
+	json_t *a = json_array();
+	unsigned int m;
+
+	for (m = 0; wl->metrics && wl->metrics[m].name; m++)
+		if (mmt_metric_headline(wl, m))
+			json_array_append_new(a, json_string(wl->metrics[m].name));
+	return a;
+}
+
 json_t *mmt_summary_json(const struct mmt_summary *s)
 {
 	return json_pack("{s:I, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "n", (json_int_t)s->n,

@@ -1584,6 +1584,8 @@ out_record:
 			hist_collect(c, m, h);
 		}
 		json_object_set_new(metrics, md->name, metric_json(md, s.samples[m], h));
+		json_object_set_new(json_object_get(metrics, md->name), "headline",
+				    json_boolean(mmt_metric_headline(c->wl, m)));
 		out->samples[m] = s.samples[m];
 		json_decref(c->gauges[m]);
 		c->gauges[m] = NULL;
@@ -1715,6 +1717,7 @@ out_record:
 		}
 		mj = metric_json(md, all, any_h ? &h : NULL);
 		json_object_set_new(mj, "repeat_values", rv);
+		json_object_set_new(mj, "headline", json_boolean(mmt_metric_headline(wl, m)));
 		json_object_set_new(metrics, md->name, mj);
 		json_decref(all);
 		if (m == 0) {
@@ -1738,6 +1741,7 @@ out_record:
 	json_object_set_new(rec, "reason", res->reason[0] ? json_string(res->reason) : json_null());
 	json_object_set_new(rec, "main_metric", wl->metrics ? json_string(wl->metrics[0].name) :
 							      json_null());
+	json_object_set_new(rec, "headline_metrics", mmt_headline_json(wl));
 	json_object_set_new(rec, "run", json_pack("{s:f, s:f, s:f, s:i, s:i, s:s}", "duration_s",
 						  o->duration, "warmup_s", o->warmup, "grace_s",
 						  o->grace, "workers", c.workers, "repeats", o->repeat,

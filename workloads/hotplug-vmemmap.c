@@ -163,9 +163,9 @@ enum {
 
 static const struct mmt_metric hp_metrics[] = {
 	[M_CYCLES] = { "cycles", "cycles/s", MMT_RATE, MMT_BETTER_HIGHER,
-		"successful offline+online cycles of the chosen memory blocks" },
+		"successful offline+online cycles of the chosen memory blocks", MMT_METRIC_HEADLINE },
 	[M_OFF_LAT] = { "offline_latency", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
-		"write of 'offline' to a block's state file, successful ones" },
+		"write of 'offline' to a block's state file, successful ones", MMT_METRIC_HEADLINE },
 	[M_ON_LAT] = { "online_latency", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
 		"write of 'online_kernel'/'online_movable' to a block's state file" },
 	[M_OFF_EBUSY] = { "offline_fail_ebusy", "failures", MMT_TOTAL, MMT_BETTER_NONE,

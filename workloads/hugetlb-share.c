@@ -205,7 +205,7 @@ static const struct mmt_metric hs_metrics[] = {
 		"stamp checks (and rewrites of owned pages) through the shared mapping" },
 	[M_UNSHARE] = { "unshare", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
 		"unshare ops of every kind (one loop rotating through `unshare`; per kind: "
-		"the unshare_*_latency metrics)" },
+		"the unshare_*_latency metrics)", MMT_METRIC_HEADLINE },
 	[M_LAT_MPROTECT] = { "unshare_mprotect_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
 		"both mprotect calls" },
 	[M_LAT_DONTNEED] = { "unshare_dontneed_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
@@ -216,7 +216,7 @@ static const struct mmt_metric hs_metrics[] = {
 		"the fallocate call" },
 	[M_WALK] = { "walk", "ops/s", MMT_RATE, MMT_BETTER_DEFAULT,
 		"foreign-mm walks of every kind (one loop rotating through `walk`; per kind: "
-		"the walk_*_latency metrics)" },
+		"the walk_*_latency metrics)", MMT_METRIC_HEADLINE },
 	[M_WLAT_VM_READV] = { "walk_vm_readv_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
 		"process_vm_readv of a page's stamps from another worker's mm, checked" },
 	[M_WLAT_PROC_MEM] = { "walk_proc_mem_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
@@ -228,7 +228,7 @@ static const struct mmt_metric hs_metrics[] = {
 	[M_WLAT_MINCORE] = { "walk_mincore_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
 		"mincore of 8 pages of the walker's own shared range, checked" },
 	[M_FORK_EXIT] = { "fork_exit", "cycles/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"fork, child faults storm_pages random pages and exits, reap" },
+		"fork, child faults storm_pages random pages and exits, reap", MMT_METRIC_HEADLINE },
 	[M_FORK_EXIT_LAT] = { "fork_exit_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
 		"one fork-touch-exit-reap cycle" },
 	[M_PT_SHARED] = { "pagetables_kb_per_proc_shared", "kB", MMT_GAUGE, MMT_BETTER_NONE,

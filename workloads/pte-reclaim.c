@@ -231,9 +231,9 @@ enum pr_metric {
 static const struct mmt_metric pr_metrics[NR_METRICS + 1] = {
 	[M_DONTNEED] = { "dontneed", "MiB/s", MMT_RATE, MMT_BETTER_DEFAULT,
 		"address space zapped by MADV_DONTNEED of 1..zap_max whole 2 MiB ranges "
-		"(full-region zaps not included)" },
+		"(full-region zaps not included)", MMT_METRIC_HEADLINE },
 	[M_REFAULTS] = { "refaults", "pages/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"stamp pages found zapped by their owner, faulted in and stamped again" },
+		"stamp pages found zapped by their owner, faulted in and stamped again", MMT_METRIC_HEADLINE },
 	[M_STAMPS] = { "stamps", "pages/s", MMT_RATE, MMT_BETTER_DEFAULT,
 		"stamp pages checked and rewritten by their owners" },
 	[M_URING] = { "gup_uring", "pages/s", MMT_RATE, MMT_BETTER_DEFAULT,
@@ -249,7 +249,7 @@ static const struct mmt_metric pr_metrics[NR_METRICS + 1] = {
 	[M_MINCORE] = { "mincore", "scans/s", MMT_RATE, MMT_BETTER_DEFAULT,
 		"mincore() calls over 1..64 ranges, verified" },
 	[M_DONTNEED_NS] = { "dontneed_ns", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
-		"one MADV_DONTNEED of 1..zap_max ranges" },
+		"one MADV_DONTNEED of 1..zap_max ranges", MMT_METRIC_HEADLINE },
 	[M_FULL_ZAP_NS] = { "full_zap_ns", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
 		"one MADV_DONTNEED of the whole region" },
 	[M_REFAULT_NS] = { "refault_ns", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,

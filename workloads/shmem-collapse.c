@@ -2280,9 +2280,10 @@ static const struct mmt_param shc_params[] = {
 
 static const struct mmt_metric shc_metrics[] = {
 	[M_COLLAPSE] = { "collapse", "calls/s", MMT_RATE, MMT_BETTER_DEFAULT,
-			 "MADV_COLLAPSE calls on 2 MiB ranges that were not a THP (EAGAIN retries included)" },
+			 "MADV_COLLAPSE calls on 2 MiB ranges that were not a THP (EAGAIN retries included)",
+			 MMT_METRIC_HEADLINE },
 	[M_COLLAPSE_LAT] = { "collapse_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
-			     "duration of one MADV_COLLAPSE call" },
+			     "duration of one MADV_COLLAPSE call", MMT_METRIC_HEADLINE },
 	[M_OK] = { "collapse_ok", "calls", MMT_TOTAL, MMT_BETTER_NONE, "MADV_COLLAPSE returned 0" },
 	[M_EAGAIN] = { "collapse_eagain", "calls", MMT_TOTAL, MMT_BETTER_NONE,
 		       "MADV_COLLAPSE failed with EAGAIN" },

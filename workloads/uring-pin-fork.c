@@ -116,7 +116,7 @@ enum upf_metric {
 
 static const struct mmt_metric upf_metrics[NR_METRICS + 1] = {
 	[M_CYCLES] = { "cycles", "cycles/s", MMT_RATE, MMT_BETTER_DEFAULT,
-		"map, pin, fork, write/check both ways, unpin, unmap; all backings" },
+		"map, pin, fork, write/check both ways, unpin, unmap; all backings", MMT_METRIC_HEADLINE },
 	[M_CYCLES_B + B_THP] = { "cycles_thp", "cycles/s", MMT_RATE, MMT_BETTER_DEFAULT,
 		"cycles on PMD-mapped anonymous THP" },
 	[M_CYCLES_B + B_PTE_THP] = { "cycles_pte_thp", "cycles/s", MMT_RATE,
@@ -126,7 +126,7 @@ static const struct mmt_metric upf_metrics[NR_METRICS + 1] = {
 	[M_CYCLES_B + B_SHMEM] = { "cycles_shmem", "cycles/s", MMT_RATE, MMT_BETTER_DEFAULT,
 		"cycles on shared shmem (memfd)" },
 	[M_FORK_NS_B + B_THP] = { "fork_ns_thp", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
-		"fork() with a pinned PMD-mapped THP buffer" },
+		"fork() with a pinned PMD-mapped THP buffer", MMT_METRIC_HEADLINE },
 	[M_FORK_NS_B + B_PTE_THP] = { "fork_ns_pte_thp", "ns", MMT_LATENCY,
 		MMT_BETTER_DEFAULT, "fork() with a pinned PTE-mapped THP buffer" },
 	[M_FORK_NS_B + B_HUGETLB] = { "fork_ns_hugetlb", "ns", MMT_LATENCY,
