@@ -22,20 +22,20 @@ int mmt_cmd_report(int argc, char **argv);	/* argv[0] == "report" */
 int mmt_cmd_history(int argc, char **argv);	/* argv[0] == "history" */
 extern const char mmt_compare_usage[], mmt_report_usage[], mmt_history_usage[];
 
-/* ---- the rules of a verdict (LKP's guards) ---- */
-#define MMT_CMP_ALPHA		0.05	/* Welch's t-test significance level */
-#define MMT_CMP_MIN_SAMPLES	3	/* per side, else no verdict */
-#define MMT_CMP_MIN_EFFECT	0.01	/* |delta| below 1 % is "same" */
-#define MMT_CMP_NOISY_COV	0.20	/* CoV above 20 % on either side is "noisy" */
+/* ---- the rules of a verdict ---- */
+#define MMT_CMP_ALPHA		0.05	/* after the correction over the whole comparison */
+#define MMT_CMP_MIN_SAMPLES	3	/* per side, else inconclusive */
+#define MMT_CMP_MIN_EFFECT	0.01	/* the effect floor without an A/A calibration */
+#define MMT_CMP_MARGIN		0.05	/* a change whose CI lies within +-5 % is "same" */
+#define MMT_CMP_POWER		0.80	/* the detectable change is caught this often */
 
 enum mmt_verdict {
-	MMT_V_SAME,
-	MMT_V_BETTER,
-	MMT_V_WORSE,
-	MMT_V_NOISY,	/* CoV > 20 % on a side */
-	MMT_V_FEW,	/* fewer than 3 samples on a side */
-	MMT_V_INFO,	/* the metric has no better direction */
-	MMT_V_MISSING,	/* the metric is on one side only */
+	MMT_V_SAME,		/* the whole CI of the change lies within the margin */
+	MMT_V_BETTER,		/* significant after correction, the whole CI beyond the floor */
+	MMT_V_WORSE,		/* likewise, the bad way */
+	MMT_V_INCONCLUSIVE,	/* neither clearly changed nor clearly the same */
+	MMT_V_INFO,		/* the metric has no better direction */
+	MMT_V_MISSING,		/* the metric is on one side only */
 };
 
 enum mmt_direction {
@@ -44,20 +44,66 @@ enum mmt_direction {
 	MMT_DIR_NONE,
 };
 
+/* How the p-values of one comparison are corrected for the number of metrics. */
+enum mmt_correction {
+	MMT_CORR_HOLM,	/* family-wise error (Holm-Bonferroni): default */
+	MMT_CORR_BH,	/* false discovery rate (Benjamini-Hochberg) */
+	MMT_CORR_NONE,
+};
+
 struct mmt_cmp {
 	struct mmt_summary a, b;	/* mean is harmonic when asked for */
 	double delta;		/* (b.mean - a.mean) / |a.mean|; NAN if a.mean is 0 */
 	double t, df, p;	/* Welch's t-test; NAN when it could not be done */
+	double ci_lo, ci_hi;	/* (1 - alpha) CI of the change, relative to A's arithmetic mean */
+	double p_adj;		/* p after the correction (p until mmt_cmp_decide() says) */
+	double floor;		/* the effect floor used */
+	double margin;		/* the equivalence margin used (>= floor) */
 	enum mmt_verdict verdict;
+	const char *why;	/* inconclusive: why; else NULL */
 };
 
 const char *mmt_verdict_name(enum mmt_verdict v);
+const char *mmt_correction_name(enum mmt_correction c);
+bool mmt_parse_correction(const char *s, enum mmt_correction *c);
 /* Welch's t-test (two-sided) on arithmetic means: 0, or -EINVAL if either side has < 2 samples. */
 int mmt_welch(const double *a, size_t na, const double *b, size_t nb, double *t, double *df,
 	      double *p);
-/* Summaries of both sides, delta, test and verdict for one metric. */
+/*
+ * Welch's (1 - alpha) confidence interval of mean(b) - mean(a), divided by
+ * |mean(a)|: the relative change.  0, or -EINVAL (< 2 samples, mean(a) 0).
+ */
+int mmt_change_ci(const double *a, size_t na, const double *b, size_t nb, double alpha,
+		  double *lo, double *hi);
+/*
+ * Adjust n p-values for multiplicity (Holm step-down or Benjamini-Hochberg
+ * step-up adjusted p-values, each at most 1).  NAN entries are no test: left
+ * NAN and not counted.  adj may be p.
+ */
+void mmt_p_adjust(const double *p, size_t n, enum mmt_correction c, double *adj);
+/*
+ * The smallest true change (relative) the rule calls with probability
+ * `power`, with n samples per side of coefficient of variation cov: the
+ * standard error s = cov * sqrt(2 / n), df = 2 (n - 1), and
+ *   mdc = max(t(1 - alpha_test / 2) s, floor + t(1 - alpha / 2) s) + t(power) s
+ * (significant after the correction, whose first step tests at alpha_test,
+ * and the whole CI beyond the floor).  NAN for n < 2.
+ */
+double mmt_mdc(double cov, size_t n, double floor, double alpha, double alpha_test,
+	       double power);
+/* The repeats per side for mmt_mdc() <= wanted (2 .. max), or 0 when max is not enough. */
+size_t mmt_repeats_for(double cov, double wanted, double floor, double alpha, double alpha_test,
+		       double power, size_t max);
+/*
+ * Summaries of both sides, delta, test, CI and a verdict for one metric, as
+ * if it were the only one (p_adj = p, floor MMT_CMP_MIN_EFFECT, margin
+ * MMT_CMP_MARGIN).
+ */
 void mmt_cmp_judge(const double *a, size_t na, const double *b, size_t nb, bool harmonic,
 		   enum mmt_direction dir, struct mmt_cmp *out);
+/* The verdict again with a corrected p, an effect floor and a margin (< floor: floor). */
+void mmt_cmp_decide(struct mmt_cmp *c, enum mmt_direction dir, double p_adj, double floor,
+		    double margin);
 
 /* ---- runs: a directory of records ---- */
 struct mmt_rec {
@@ -114,13 +160,40 @@ enum mmt_format {
 };
 
 bool mmt_parse_format(const char *s, enum mmt_format *f);
+struct mmt_cmp_opts {
+	enum mmt_correction correction;	/* over every metric of the comparison */
+	double margin;		/* a change whose whole CI lies within +-margin is "same" */
+	json_t *calibration;	/* an A/A calibration (mmt_calibration_load()), or NULL */
+	bool headline_only;	/* exit_code: the nightly rule (headline metrics only) */
+};
+
 /*
- * The comparison of B against A as a JSON model (what --format json prints).
- * The printers call the runs "A" and "B" unless model.a.label / model.b.label say otherwise.
+ * The comparison of B against A as a JSON model (what --format json prints);
+ * opts NULL: Holm, margin 5 %, no calibration.  The printers call the runs "A"
+ * and "B" unless model.a.label / model.b.label say otherwise.
  */
-json_t *mmt_compare_model(const struct mmt_runset *a, const struct mmt_runset *b);
-/* true when something got worse: a worse row, a status change for the worse, a new splat */
-bool mmt_compare_regressed(json_t *model);
+json_t *mmt_compare_model(const struct mmt_runset *a, const struct mmt_runset *b,
+			  const struct mmt_cmp_opts *opts);
+/*
+ * true when something got worse: a status change for the worse, a new splat
+ * (not of a known kernel bug), and a worse metric: any (headline_only false),
+ * or a headline metric (true: what pages in nightly).
+ */
+bool mmt_compare_regressed(json_t *model, bool headline_only);
+
+/* ---- A/A calibration (calibrate.c) ---- */
+int mmt_cmd_calibrate(int argc, char **argv);	/* argv[0] == "calibrate" */
+extern const char mmt_calibrate_usage[];
+/*
+ * A calibration file (mmtorture-calibration/1), with "file" set to its path.
+ * NULL with a reason in err.
+ */
+json_t *mmt_calibration_load(const char *path, char *err, size_t errlen);
+/*
+ * The newest calibration under results_dir/calibration/ made on the machine
+ * of run a (hostname, CPU model, CPUs), or NULL (none: not an error).
+ */
+json_t *mmt_calibration_find(const char *results_dir, const struct mmt_runset *a);
 void mmt_compare_print(json_t *model, enum mmt_format fmt, FILE *out);
 
 /* ---- history ---- */

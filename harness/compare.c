@@ -3,10 +3,12 @@
  * compare.c - `mmtorture compare RUN_A RUN_B`: run B judged against run A,
  * workload by workload and metric by metric.
  *
- * The rules are LKP's: Welch's t-test at alpha 0.05 (the t distribution from
- * GSL), at least 3 samples per side (each repeat's mean when a run has three
- * repeats or more, else the per-second samples), a minimum effect of 1 %, and
- * "noisy" when the coefficient of variation exceeds 20 % on either side.
+ * The statistics are in verdict.c: Welch's t-test and CI per metric, the
+ * p-values corrected over the whole comparison (Holm or Benjamini-Hochberg),
+ * an effect floor from the A/A calibration (calibrate.c) or 1 %, and three
+ * outcomes, worse (or better) / same / inconclusive.  At least 3 samples per
+ * side (each repeat's mean when a run has three repeats or more, else the
+ * per-second samples).
  * Rates are averaged harmonically (equal time slices), everything else
  * arithmetically; the record's summary.mean_kind says which.  Status changes
  * and new kernel splats head the output; different machines, parameters or
@@ -38,109 +40,38 @@ const char mmt_compare_usage[] =
 	"\n"
 	"Judge run B against run A, workload by workload and metric by metric: each\n"
 	"side's mean (harmonic for rates, arithmetic for latencies and the rest), stddev,\n"
-	"CoV, the change in %, and a verdict: better, worse, same, noisy (CoV > 20 % on a\n"
-	"side) or few samples (fewer than 3 on a side).  Better and worse need Welch's\n"
-	"t-test at alpha 0.05 and a change of at least 1 %.  The samples are each\n"
-	"repeat's mean when a run has 3 repeats or more (run -r 3), else the per-second\n"
-	"samples; the output says which.  Status changes (PASS to FAIL) and new kernel\n"
-	"splats come first; runs from different machines or with different parameters\n"
-	"or run settings are flagged.\n"
+	"CoV, the change in % with its 95 % confidence interval (Welch), the p-value\n"
+	"adjusted over every metric of the comparison (Holm by default), the change\n"
+	"these samples can detect, whether the metric is a headline metric (its worse\n"
+	"pages in nightly), and a verdict:\n"
+	"  worse / better  significant after the correction AND the whole CI of the\n"
+	"                  change beyond the effect floor (1 %, or the A/A calibration's)\n"
+	"  same            the whole CI within the margin (+-5 %, or the floor if larger)\n"
+	"  inconclusive    neither (too noisy for these repeats, or < 3 samples a side)\n"
+	"  info            the metric has no better direction\n"
+	"The samples are each repeat's mean when a run has 3 repeats or more (run -r 3),\n"
+	"else the per-second samples; the output says which.  Status changes (PASS to\n"
+	"FAIL) and new kernel splats come first; runs from different machines or with\n"
+	"different parameters or run settings are flagged.\n"
 	"\n"
 	"A RUN is a run directory (results/RUN-ID), one record file, or a run id looked\n"
-	"up under the results directory (`latest` is the newest run).\n"
+	"up under the results directory (`latest` is the newest run).  The newest A/A\n"
+	"calibration of A's machine under DIR/calibration/ (`mmtorture calibrate`) is\n"
+	"used when there is one.\n"
 	"\n"
-	"  -o, --results DIR   where run ids are looked up (default ./results)\n"
-	"  -f, --format FMT    text (default), markdown or json\n"
-	"  -h, --help          this text\n"
+	"  -o, --results DIR      where run ids and calibrations are looked up\n"
+	"                         (default ./results)\n"
+	"  -f, --format FMT       text (default), markdown or json\n"
+	"      --correction C     holm (default: family-wise error), bh (Benjamini-\n"
+	"                         Hochberg: false discovery rate) or none\n"
+	"      --margin PCT       the equivalence margin of \"same\" (default 5)\n"
+	"      --calibration F    an A/A calibration file, or none\n"
+	"      --headline         exit 1 only for what pages in nightly: a status change,\n"
+	"                         a new splat, a worse headline metric\n"
+	"  -h, --help             this text\n"
 	"\n"
 	"exit: 0 nothing got worse, 1 something did (a metric, a status, a new splat),\n"
 	"      99 bad input (a missing run, a corrupt record, an unknown schema)\n";
-
-/* ------------------------------------------------------------ statistics */
-
-const char *mmt_verdict_name(enum mmt_verdict v)
-{
-	switch (v) {
-	case MMT_V_SAME:
-		return "same";
-	case MMT_V_BETTER:
-		return "better";
-	case MMT_V_WORSE:
-		return "worse";
-	case MMT_V_NOISY:
-		return "noisy";
-	case MMT_V_FEW:
-		return "few";
-	case MMT_V_INFO:
-		return "info";
-	default:
-		return "missing";
-	}
-}
-
-int mmt_welch(const double *a, size_t na, const double *b, size_t nb, double *t, double *df,
-	      double *p)
-{
-	double ma, mb, sa, sb, se2;
-
-	if (na < 2 || nb < 2)
-		return -EINVAL;
-	ma = gsl_stats_mean(a, 1, na);
-	mb = gsl_stats_mean(b, 1, nb);
-	sa = gsl_stats_variance_m(a, 1, na, ma) / (double)na;
-	sb = gsl_stats_variance_m(b, 1, nb, mb) / (double)nb;
-	se2 = sa + sb;
-	if (se2 <= 0) {
-		/* both sides constant: equal, or as different as can be */
-		*df = (double)(na + nb - 2);
-		*t = ma == mb ? 0 : copysign(INFINITY, mb - ma);
-		*p = ma == mb ? 1 : 0;
-		return 0;
-	}
-	*t = (mb - ma) / sqrt(se2);
-	/* Welch-Satterthwaite */
-	*df = se2 * se2 / (sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1));
-	*p = 2 * gsl_cdf_tdist_Q(fabs(*t), *df);
-	if (*p > 1)
-		*p = 1;
-	return 0;
-}
-
-void mmt_cmp_judge(const double *a, size_t na, const double *b, size_t nb, bool harmonic,
-		   enum mmt_direction dir, struct mmt_cmp *out)
-{
-	bool up;
-
-	mmt_summarize(a, na, harmonic, &out->a);
-	mmt_summarize(b, nb, harmonic, &out->b);
-	if (!na || !nb)
-		out->delta = NAN;
-	else if (out->a.mean != 0)
-		out->delta = (out->b.mean - out->a.mean) / fabs(out->a.mean);
-	else
-		out->delta = out->b.mean == 0 ? 0 : NAN;
-	out->t = out->df = out->p = NAN;
-	if (na && nb && mmt_welch(a, na, b, nb, &out->t, &out->df, &out->p))
-		out->t = out->df = out->p = NAN;
-
-	if (dir == MMT_DIR_NONE) {
-		out->verdict = MMT_V_INFO;
-	} else if (na < MMT_CMP_MIN_SAMPLES || nb < MMT_CMP_MIN_SAMPLES) {
-		out->verdict = MMT_V_FEW;
-	} else if (out->a.cov > MMT_CMP_NOISY_COV || out->b.cov > MMT_CMP_NOISY_COV) {
-		out->verdict = MMT_V_NOISY;
-	} else if ((!isnan(out->delta) && fabs(out->delta) < MMT_CMP_MIN_EFFECT) ||
-		   !(out->p < MMT_CMP_ALPHA)) {
-		out->verdict = MMT_V_SAME;
-	} else {
-		up = out->b.amean > out->a.amean;
-		/* the shown (harmonic) mean must move the same way as the tested one */
-		if (!isnan(out->delta) && (out->delta > 0) != up)
-			out->verdict = MMT_V_SAME;
-		else
-			out->verdict = up == (dir == MMT_DIR_HIGHER) ? MMT_V_BETTER : MMT_V_WORSE;
-	}
-}
 
 /* --------------------------------------------------------------- helpers */
 
@@ -836,42 +767,174 @@ static const char *dir_name(enum mmt_direction d)
 	return d == MMT_DIR_HIGHER ? "higher" : d == MMT_DIR_LOWER ? "lower" : "none";
 }
 
-static json_t *metric_row(const char *name, json_t *ma, json_t *mb, json_t *counts)
+/* every judged row of a comparison, decided together once all are known */
+struct row_ent {
+	json_t *row;		/* the model's row (borrowed) */
+	struct mmt_cmp c;
+	enum mmt_direction dir;
+	bool both;		/* the metric is on both sides */
+	double floor;		/* the effect floor of this metric */
+	double cal_cov;		/* the calibrated noise (CoV), NAN without */
+};
+
+struct cmp_ctx {
+	const struct mmt_cmp_opts *o;
+	json_t *model;
+	json_t *cal_wl;		/* this workload's calibration metrics, NULL without */
+	struct row_ent *rows;
+	size_t nr, cap;
+};
+
+/* A record's headline metrics: headline_metrics, or its main metric for older records. */
+static bool rec_headline(const struct mmt_rec *r, const char *metric)
 {
-	json_t *m = ma ? ma : mb, *row;
+	json_t *hl = json_object_get(r->j, "headline_metrics"), *x;
+	const char *mm;
+	size_t i;
+
+	if (json_is_array(hl)) {
+		json_array_foreach(hl, i, x)
+			if (json_is_string(x) && !strcmp(json_string_value(x), metric))
+				return true;
+		return false;
+	}
+	mm = json_string_value(json_object_get(r->j, "main_metric"));
+	return mm && !strcmp(mm, metric);
+}
+
+static json_t *metric_row(const char *name, json_t *ma, json_t *mb, struct cmp_ctx *ctx,
+			  const char *cal_name, bool headline)
+{
+	json_t *m = ma ? ma : mb, *row, *cal;
 	const char *basis_a = "", *basis_b = "";
 	double *va = NULL, *vb = NULL;
 	size_t na = 0, nb = 0;
 	enum mmt_direction dir = mmt_metric_dir(m);
 	bool harmonic = mmt_metric_harmonic(m);
-	struct mmt_cmp c;
-	const char *vname;
+	struct row_ent *e;
 
-	memset(&c, 0, sizeof(c));
+	if (ctx->nr == ctx->cap) {
+		size_t ncap = ctx->cap ? ctx->cap * 2 : 64;
+		struct row_ent *n = realloc(ctx->rows, ncap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		ctx->rows = n;
+		ctx->cap = ncap;
+	}
+	e = &ctx->rows[ctx->nr];
+	memset(e, 0, sizeof(*e));
 	if (ma)
 		mmt_metric_samples(ma, &va, &na, &basis_a);
 	if (mb)
 		mmt_metric_samples(mb, &vb, &nb, &basis_b);
-	mmt_cmp_judge(va, na, vb, nb, harmonic, dir, &c);
-	if (!ma || !mb)
-		c.verdict = MMT_V_MISSING;
+	mmt_cmp_judge(va, na, vb, nb, harmonic, dir, &e->c);
 	free(va);
 	free(vb);
-	vname = mmt_verdict_name(c.verdict);
-	json_object_set_new(counts, vname,
-			    json_integer(json_integer_value(json_object_get(counts, vname)) + 1));
-	row = json_pack("{s:s, s:O, s:O, s:s, s:s}", "metric", name,
+	e->dir = dir;
+	e->both = ma && mb;
+	e->floor = MMT_CMP_MIN_EFFECT;
+	e->cal_cov = NAN;
+	cal = json_object_get(ctx->cal_wl, cal_name);
+	if (cal) {
+		double f = jdouble(json_object_get(cal, "floor_pct"), NAN) / 100;
+		double cv = jdouble(json_object_get(cal, "cov_pct"), NAN) / 100;
+
+		if (f > e->floor)
+			e->floor = f;
+		e->cal_cov = cv;
+	}
+	row = json_pack("{s:s, s:O, s:O, s:s, s:s, s:b}", "metric", name,
 			"unit", json_object_get(m, "unit") ?: json_null(),
 			"kind", json_object_get(m, "kind") ?: json_null(),
-			"better", dir_name(dir), "mean_kind", harmonic ? "harmonic" : "arithmetic");
-	json_object_set_new(row, "a", ma ? side_json(&c.a, basis_a) : json_null());
-	json_object_set_new(row, "b", mb ? side_json(&c.b, basis_b) : json_null());
-	json_object_set_new(row, "delta_pct", ma && mb ? jnum(c.delta * 100) : json_null());
-	json_object_set_new(row, "t", jnum(c.t));
-	json_object_set_new(row, "df", jnum(c.df));
-	json_object_set_new(row, "p", jnum(c.p));
-	json_object_set_new(row, "verdict", json_string(vname));
+			"better", dir_name(dir), "mean_kind", harmonic ? "harmonic" : "arithmetic",
+			"headline", headline);
+	json_object_set_new(row, "a", ma ? side_json(&e->c.a, basis_a) : json_null());
+	json_object_set_new(row, "b", mb ? side_json(&e->c.b, basis_b) : json_null());
+	json_object_set_new(row, "delta_pct", ma && mb ? jnum(e->c.delta * 100) : json_null());
+	json_object_set_new(row, "t", jnum(e->c.t));
+	json_object_set_new(row, "df", jnum(e->c.df));
+	json_object_set_new(row, "p", jnum(e->c.p));
+	json_object_set_new(row, "ci_pct", ma && mb && isfinite(e->c.ci_lo) ?
+			    json_pack("[f, f]", e->c.ci_lo * 100, e->c.ci_hi * 100) : json_null());
+	json_object_set_new(row, "floor_source", json_string(cal ? "calibration" : "default"));
+	e->row = row;
+	ctx->nr++;
 	return row;
+}
+
+/*
+ * The whole comparison at once: correct the p-values of every metric judged,
+ * then decide each row against its floor, and count.
+ */
+static void decide_rows(struct cmp_ctx *ctx)
+{
+	json_t *counts = json_object_get(ctx->model, "counts");
+	double *p = calloc(ctx->nr + 1, sizeof(*p)), *adj = calloc(ctx->nr + 1, sizeof(*adj));
+	double margin = ctx->o->margin, alpha_test = MMT_CMP_ALPHA;
+	size_t i, tested = 0;
+
+	if (!p || !adj) {
+		free(p);
+		free(adj);
+		return;
+	}
+	for (i = 0; i < ctx->nr; i++) {
+		struct row_ent *e = &ctx->rows[i];
+
+		p[i] = NAN;
+		if (e->both && e->dir != MMT_DIR_NONE && e->c.a.n >= MMT_CMP_MIN_SAMPLES &&
+		    e->c.b.n >= MMT_CMP_MIN_SAMPLES && !isnan(e->c.p)) {
+			p[i] = e->c.p;
+			tested++;
+		}
+	}
+	mmt_p_adjust(p, ctx->nr, ctx->o->correction, adj);
+	if (ctx->o->correction != MMT_CORR_NONE && tested)
+		alpha_test = MMT_CMP_ALPHA / (double)tested;
+	for (i = 0; i < ctx->nr; i++) {
+		struct row_ent *e = &ctx->rows[i];
+		json_t *row = e->row;
+		const char *vname;
+		double cov, mdc = NAN;
+		size_t n;
+
+		mmt_cmp_decide(&e->c, e->dir, isnan(adj[i]) ? e->c.p : adj[i], e->floor, margin);
+		if (!e->both)
+			e->c.verdict = MMT_V_MISSING;
+		vname = mmt_verdict_name(e->c.verdict);
+		json_object_set_new(counts, vname, json_integer(json_integer_value(
+					json_object_get(counts, vname)) + 1));
+		json_object_set_new(row, "p_adj", jnum(adj[i]));
+		json_object_set_new(row, "floor_pct", jnum(e->c.floor * 100));
+		json_object_set_new(row, "margin_pct", jnum(e->c.margin * 100));
+		if (e->both && e->dir != MMT_DIR_NONE) {
+			cov = sqrt((e->c.a.cov * e->c.a.cov + e->c.b.cov * e->c.b.cov) / 2);
+			if (isfinite(e->cal_cov) && !(cov >= e->cal_cov))
+				cov = e->cal_cov;
+			n = e->c.a.n < e->c.b.n ? e->c.a.n : e->c.b.n;
+			mdc = mmt_mdc(cov, n, e->c.floor, MMT_CMP_ALPHA, alpha_test, MMT_CMP_POWER);
+		}
+		json_object_set_new(row, "detectable_pct", jnum(mdc * 100));
+		json_object_set_new(row, "verdict", json_string(vname));
+		json_object_set_new(row, "why", e->c.why ? json_string(e->c.why) : json_null());
+		json_object_set_new(row, "pages", json_boolean(e->c.verdict == MMT_V_WORSE &&
+				    json_is_true(json_object_get(row, "headline"))));
+		if (json_is_true(json_object_get(row, "pages")))
+			json_object_set_new(counts, "headline_worse", json_integer(
+				json_integer_value(json_object_get(counts, "headline_worse")) + 1));
+		if (json_is_true(json_object_get(row, "headline")) &&
+		    e->c.verdict == MMT_V_INCONCLUSIVE)
+			json_object_set_new(counts, "headline_inconclusive", json_integer(
+				json_integer_value(json_object_get(counts,
+								   "headline_inconclusive")) + 1));
+	}
+	json_object_set_new(json_object_get(ctx->model, "rules"), "tested",
+			    json_integer((json_int_t)tested));
+	json_object_set_new(json_object_get(ctx->model, "rules"), "alpha_first_step",
+			    json_real(alpha_test));
+	free(p);
+	free(adj);
 }
 
 /*
@@ -881,8 +944,9 @@ static json_t *metric_row(const char *name, json_t *ma, json_t *mb, json_t *coun
  * land where asked and a matrix from an emulated guest are warnings.
  */
 static void matrix_rows(const struct mmt_rec *ra, const struct mmt_rec *rb, const char *key,
-			json_t *rows, json_t *m)
+			json_t *rows, struct cmp_ctx *ctx)
 {
+	json_t *m = ctx->model;
 	json_t *xa = json_object_get(ra->j, "numa_matrix"), *xb = json_object_get(rb->j, "numa_matrix");
 	json_t *warnings = json_object_get(m, "warnings"), *ca, *cb, *x;
 	const char *main_metric = json_string_value(json_object_get(ra->j, "main_metric"));
@@ -942,15 +1006,15 @@ static void matrix_rows(const struct mmt_rec *ra, const struct mmt_rec *rb, cons
 		if (main_metric && json_object_get(ma, main_metric)) {
 			snprintf(name, sizeof(name), "%s: %s", cell, main_metric);
 			json_array_append_new(rows, metric_row(name, json_object_get(ma, main_metric),
-							       json_object_get(mb, main_metric),
-							       json_object_get(m, "counts")));
+							   json_object_get(mb, main_metric), ctx, name,
+							   rec_headline(ra, main_metric)));
 		}
 		json_object_foreach(ma, mname, x) {
 			if (main_metric && !strcmp(mname, main_metric))
 				continue;
 			snprintf(name, sizeof(name), "%s: %s", cell, mname);
-			json_array_append_new(rows, metric_row(name, x, json_object_get(mb, mname),
-							       json_object_get(m, "counts")));
+			json_array_append_new(rows, metric_row(name, x, json_object_get(mb, mname), ctx,
+							   name, rec_headline(ra, mname)));
 		}
 	}
 	json_array_foreach(json_object_get(xb, "cells"), i, cb) {
@@ -963,8 +1027,9 @@ static void matrix_rows(const struct mmt_rec *ra, const struct mmt_rec *rb, cons
 }
 
 static json_t *workload_json(const struct mmt_rec *ra, const struct mmt_rec *rb, const char *key,
-			     json_t *m)
+			     struct cmp_ctx *ctx)
 {
+	json_t *m = ctx->model;
 	static const char *const run_keys[] = {
 		"duration_s", "warmup_s", "workers", "repeats", "inject", "sweep_workers", NULL,
 	};
@@ -1004,25 +1069,47 @@ static json_t *workload_json(const struct mmt_rec *ra, const struct mmt_rec *rb,
 		snprintf(full, sizeof(full), "%s: different placement: %s", key, msg);
 		add_warning(json_object_get(m, "warnings"), "placement", key, full);
 	}
+	ctx->cal_wl = NULL;
+	if (ctx->o->calibration) {
+		json_t *cw = json_object_get(json_object_get(ctx->o->calibration, "workloads"), key);
+		json_t *cal = json_object_get(m, "calibration");
+		const char *why = NULL;
+
+		if (!cw)
+			why = "the calibration has no A/A of it";
+		else if (!json_equal(json_object_get(cw, "params"), json_object_get(ra->j, "params")))
+			why = "the calibration ran it with other parameters";
+		else if (object_diff(json_object_get(cw, "run"), json_object_get(ra->j, "run"),
+				     (const char *const[]){ "duration_s", "workers", NULL }, msg,
+				     sizeof(msg)))
+			why = "the calibration ran it with other run settings";
+		else
+			ctx->cal_wl = json_object_get(cw, "metrics");
+		if (why)
+			json_array_append_new(json_object_get(cal, "not_used"),
+					      json_pack("{s:s, s:s}", "workload", key, "why", why));
+		else
+			json_array_append_new(json_object_get(cal, "used_for"), json_string(key));
+	}
 
 	/* the main metric first, then A's order, then what only B has */
 	if (main_metric && json_object_get(metrics_a, main_metric))
 		json_array_append_new(rows, metric_row(main_metric,
-						       json_object_get(metrics_a, main_metric),
-						       json_object_get(metrics_b, main_metric),
-						       json_object_get(m, "counts")));
+						   json_object_get(metrics_a, main_metric),
+						   json_object_get(metrics_b, main_metric), ctx,
+						   main_metric, rec_headline(ra, main_metric)));
 	json_object_foreach(metrics_a, name, x) {
 		if (main_metric && !strcmp(name, main_metric))
 			continue;
 		json_array_append_new(rows, metric_row(name, x, json_object_get(metrics_b, name),
-						       json_object_get(m, "counts")));
+						   ctx, name, rec_headline(ra, name)));
 	}
 	json_object_foreach(metrics_b, name, x) {
 		if (!json_object_get(metrics_a, name))
-			json_array_append_new(rows, metric_row(name, NULL, x,
-							       json_object_get(m, "counts")));
+			json_array_append_new(rows, metric_row(name, NULL, x, ctx, name,
+							   rec_headline(rb, name)));
 	}
-	matrix_rows(ra, rb, key, rows, m);
+	matrix_rows(ra, rb, key, rows, ctx);
 	json_object_set_new(w, "main_metric", main_metric ? json_string(main_metric) :
 							    json_null());
 	json_object_set_new(w, "rows", rows);
@@ -1115,8 +1202,13 @@ static json_t *notes_json(json_t *workloads)
 	return notes;
 }
 
-json_t *mmt_compare_model(const struct mmt_runset *a, const struct mmt_runset *b)
+json_t *mmt_compare_model(const struct mmt_runset *a, const struct mmt_runset *b,
+			  const struct mmt_cmp_opts *opts)
 {
+	static const struct mmt_cmp_opts defaults = {
+		.correction = MMT_CORR_HOLM, .margin = MMT_CMP_MARGIN,
+	};
+	struct cmp_ctx ctx = { .o = opts ? opts : &defaults };
 	json_t *m, *only_a = json_array(), *only_b = json_array(), *workloads = json_array();
 	json_t *sa = json_object_get(a->recs[0].j, "system");
 	json_t *sb = json_object_get(b->recs[0].j, "system");
@@ -1126,16 +1218,25 @@ json_t *mmt_compare_model(const struct mmt_runset *a, const struct mmt_runset *b
 
 	if (!pair)
 		return NULL;
-	m = json_pack("{s:o, s:o, s:{s:f, s:i, s:f, s:f}}", "a", run_info(a), "b", run_info(b),
-		      "rules", "alpha", MMT_CMP_ALPHA, "min_samples", MMT_CMP_MIN_SAMPLES,
-		      "min_effect_pct", MMT_CMP_MIN_EFFECT * 100,
-		      "noisy_cov_pct", MMT_CMP_NOISY_COV * 100);
+	m = json_pack("{s:o, s:o, s:{s:f, s:s, s:i, s:f, s:f, s:f}}", "a", run_info(a),
+		      "b", run_info(b), "rules", "alpha", MMT_CMP_ALPHA,
+		      "correction", mmt_correction_name(ctx.o->correction),
+		      "min_samples", MMT_CMP_MIN_SAMPLES, "min_effect_pct", MMT_CMP_MIN_EFFECT * 100,
+		      "margin_pct", (ctx.o->margin > MMT_CMP_MIN_EFFECT ? ctx.o->margin :
+				     MMT_CMP_MIN_EFFECT) * 100, "power", MMT_CMP_POWER);
+	ctx.model = m;
+	if (ctx.o->calibration)
+		json_object_set_new(m, "calibration", json_pack("{s:O, s:O, s:[], s:[]}",
+			"file", json_object_get(ctx.o->calibration, "file") ?: json_null(),
+			"created", json_object_get(ctx.o->calibration, "created") ?: json_null(),
+			"used_for", "not_used"));
 	json_object_set_new(m, "status_changes", json_array());
 	json_object_set_new(m, "new_splats", json_array());
 	json_object_set_new(m, "warnings", json_array());
-	json_object_set_new(m, "counts", json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
-						   "worse", 0, "better", 0, "same", 0, "noisy", 0,
-						   "few", 0, "info", 0, "missing", 0));
+	json_object_set_new(m, "counts", json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+						   "worse", 0, "better", 0, "same", 0,
+						   "inconclusive", 0, "info", 0, "missing", 0,
+						   "headline_worse", 0, "headline_inconclusive", 0));
 	machine_check(sa, sb, json_object_get(m, "warnings"));
 	json_object_set_new(m, "settings_differ", settings_diff(sa, sb));
 
@@ -1148,7 +1249,7 @@ json_t *mmt_compare_model(const struct mmt_runset *a, const struct mmt_runset *b
 		}
 		mmt_rec_key(&b->recs[pair[i]], key, sizeof(key));
 		json_array_append_new(workloads, workload_json(&a->recs[i], &b->recs[pair[i]],
-							       key, m));
+							       key, &ctx));
 	}
 	for (j = 0; j < b->nr; j++) {
 		bool used = false;
@@ -1171,22 +1272,27 @@ json_t *mmt_compare_model(const struct mmt_runset *a, const struct mmt_runset *b
 					  status_worse(MMT_PASS, status_code(mmt_rec_status(&b->recs[j]))) &&
 					  status_code(mmt_rec_status(&b->recs[j])) != MMT_SKIP));
 	}
+	decide_rows(&ctx);
+	free(ctx.rows);
 	json_object_set_new(m, "workloads", workloads);
 	json_object_set_new(m, "notes", notes_json(workloads));
 	json_object_set_new(m, "only_in_a", only_a);
 	json_object_set_new(m, "only_in_b", only_b);
 	free(pair);
-	json_object_set_new(m, "regressed", json_boolean(mmt_compare_regressed(m)));
-	json_object_set_new(m, "exit_code", json_integer(mmt_compare_regressed(m) ? 1 : 0));
+	json_object_set_new(m, "regressed", json_boolean(mmt_compare_regressed(m, false)));
+	json_object_set_new(m, "pages", json_boolean(mmt_compare_regressed(m, true)));
+	json_object_set_new(m, "exit_code", json_integer(mmt_compare_regressed(m,
+						ctx.o->headline_only) ? 1 : 0));
 	return m;
 }
 
-bool mmt_compare_regressed(json_t *m)
+bool mmt_compare_regressed(json_t *m, bool headline_only)
 {
 	json_t *x;
 	size_t i;
 
-	if (json_integer_value(json_object_get(json_object_get(m, "counts"), "worse")))
+	if (json_integer_value(json_object_get(json_object_get(m, "counts"),
+					       headline_only ? "headline_worse" : "worse")))
 		return true;
 	json_array_foreach(json_object_get(m, "new_splats"), i, x)
 		if (!json_object_get(x, "known_bug"))
@@ -1290,16 +1396,34 @@ static const char *fmt_n(json_t *row, char *buf, size_t len)
 	return buf;
 }
 
-static const char *verdict_text(const char *v)
+/* "-12.0..+3.5%": the confidence interval of the change */
+static const char *fmt_ci(json_t *ci, char *buf, size_t len)
 {
-	if (!strcmp(v, "few"))
-		return "few samples";
-	return v;
+	if (!json_is_array(ci) || json_array_size(ci) != 2)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%+.1f..%+.1f%%", jdouble(json_array_get(ci, 0), NAN),
+			 jdouble(json_array_get(ci, 1), NAN));
+	return buf;
+}
+
+/* the smallest change the rule catches with these samples: "15%" */
+static const char *fmt_detect(json_t *v, char *buf, size_t len)
+{
+	double d = jdouble(v, NAN);
+
+	if (isnan(d))
+		snprintf(buf, len, "-");
+	else if (d >= 1000)
+		snprintf(buf, len, ">999%%");
+	else
+		snprintf(buf, len, "%.*f%%", d < 10 ? 1 : 0, d);
+	return buf;
 }
 
 enum {
-	C_METRIC, C_UNIT, C_MEAN, C_A, C_ASD, C_ACOV, C_B, C_BSD, C_BCOV, C_CHANGE, C_P, C_N,
-	C_VERDICT, NR_COLS
+	C_METRIC, C_UNIT, C_MEAN, C_A, C_ASD, C_ACOV, C_B, C_BSD, C_BCOV, C_CHANGE, C_CI, C_P, C_N,
+	C_DETECT, C_NIGHTLY, C_VERDICT, NR_COLS
 };
 
 static void row_cells(json_t *row, char cell[NR_COLS][64], bool short_mean)
@@ -1318,17 +1442,20 @@ static void row_cells(json_t *row, char cell[NR_COLS][64], bool short_mean)
 	fmt_side(b, "stddev", cell[C_BSD], 64);
 	fmt_cov(b, cell[C_BCOV], 64);
 	fmt_pct(json_object_get(row, "delta_pct"), cell[C_CHANGE], 64);
-	fmt_p(json_object_get(row, "p"), cell[C_P], 64);
+	fmt_ci(json_object_get(row, "ci_pct"), cell[C_CI], 64);
+	fmt_p(json_object_get(row, "p_adj"), cell[C_P], 64);
 	fmt_n(row, cell[C_N], 64);
-	snprintf(cell[C_VERDICT], 64, "%s",
-		 verdict_text(json_string_value(json_object_get(row, "verdict"))));
+	fmt_detect(json_object_get(row, "detectable_pct"), cell[C_DETECT], 64);
+	snprintf(cell[C_NIGHTLY], 64, "%s",
+		 json_is_true(json_object_get(row, "headline")) ? "yes" : "no");
+	snprintf(cell[C_VERDICT], 64, "%s", json_string_value(json_object_get(row, "verdict")));
 }
 
 static void header_cells(json_t *m, char cell[NR_COLS][64])
 {
 	static const char *const names[NR_COLS] = {
-		"metric", "unit", "mean", NULL, "sd", "CoV", NULL, "sd", "CoV", "change", "p",
-		"samples", "verdict",
+		"metric", "unit", "mean", NULL, "sd", "CoV", NULL, "sd", "CoV", "change", "CI",
+		"p adj", "samples", "detect", "pages", "verdict",
 	};
 	int i;
 
@@ -1424,14 +1551,33 @@ static void settings_line(json_t *x, char *buf, size_t len)
 		 jtext(json_object_get(x, "b"), vb, sizeof(vb)));
 }
 
-static void rules_text(char *buf, size_t len)
+static void rules_text(json_t *m, char *buf, size_t len)
 {
-	snprintf(buf, len, "rules: Welch's t-test (alpha %.2f), >= %d samples per side, min effect"
-		 " %.0f %%, noisy when CoV > %.0f %%; info: the metric has no better direction.\n"
-		 "mean: H harmonic (rates), A arithmetic; samples: each repeat's mean when >= %d"
-		 " repeats, else per-second",
-		 MMT_CMP_ALPHA, MMT_CMP_MIN_SAMPLES, MMT_CMP_MIN_EFFECT * 100,
-		 MMT_CMP_NOISY_COV * 100, MMT_CMP_MIN_SAMPLES);
+	json_t *r = json_object_get(m, "rules"), *cal = json_object_get(m, "calibration");
+	const char *corr = json_string_value(json_object_get(r, "correction")) ?: "holm";
+	size_t off;
+
+	off = (size_t)snprintf(buf, len,
+		"rules: Welch's t-test, p adjusted over the %lld metrics tested (%s), alpha %.2f;"
+		" worse/better: significant after that AND the whole %.0f %% CI of the change"
+		" beyond the effect floor (%s); same: the whole CI within +-%.0f %% (or the"
+		" floor); else inconclusive (also with < %d samples a side); info: no better"
+		" direction.\n"
+		"detect: the change caught %.0f %% of the time with these samples and noise;"
+		" pages: a headline metric, whose worse pages in nightly.\n"
+		"mean: H harmonic (rates), A arithmetic; samples: each repeat's mean when >= %d"
+		" repeats, else per-second",
+		(long long)json_integer_value(json_object_get(r, "tested")),
+		!strcmp(corr, "holm") ? "Holm, family-wise" : !strcmp(corr, "bh") ?
+		"Benjamini-Hochberg, false discovery rate" : "no correction",
+		MMT_CMP_ALPHA, (1 - MMT_CMP_ALPHA) * 100,
+		cal ? "from the A/A calibration, at least 1 %" : "1 %, no A/A calibration",
+		jdouble(json_object_get(r, "margin_pct"), MMT_CMP_MARGIN * 100),
+		MMT_CMP_MIN_SAMPLES, MMT_CMP_POWER * 100, MMT_CMP_MIN_SAMPLES);
+	if (cal && off < len)
+		snprintf(buf + off, len - off, "\ncalibration: %s (%s)",
+			 json_string_value(json_object_get(cal, "file")) ?: "?",
+			 json_string_value(json_object_get(cal, "created")) ?: "?");
 }
 
 static void counts_text(json_t *m, char *buf, size_t len)
@@ -1440,12 +1586,12 @@ static void counts_text(json_t *m, char *buf, size_t len)
 	size_t off;
 
 	off = (size_t)snprintf(buf, len,
-			       "summary: %lld worse, %lld better, %lld same, %lld noisy, %lld few samples",
+			       "summary: %lld worse (%lld headline), %lld better, %lld same, %lld inconclusive",
 			       (long long)json_integer_value(json_object_get(c, "worse")),
+			       (long long)json_integer_value(json_object_get(c, "headline_worse")),
 			       (long long)json_integer_value(json_object_get(c, "better")),
 			       (long long)json_integer_value(json_object_get(c, "same")),
-			       (long long)json_integer_value(json_object_get(c, "noisy")),
-			       (long long)json_integer_value(json_object_get(c, "few")));
+			       (long long)json_integer_value(json_object_get(c, "inconclusive")));
 	if (off < len && json_integer_value(json_object_get(c, "info")))
 		off += (size_t)snprintf(buf + off, len - off, ", %lld without a better direction",
 				(long long)json_integer_value(json_object_get(c, "info")));
@@ -1454,8 +1600,11 @@ static void counts_text(json_t *m, char *buf, size_t len)
 				(long long)json_integer_value(json_object_get(c, "missing")));
 	if (off < len)
 		snprintf(buf + off, len - off, "; %s",
+			 json_integer_value(json_object_get(m, "exit_code")) ?
+			 "something got WORSE (exit 1)" :
 			 json_is_true(json_object_get(m, "regressed")) ?
-			 "something got WORSE (exit 1)" : "nothing got worse (exit 0)");
+			 "only metrics that do not page got worse (exit 0)" :
+			 "nothing got worse (exit 0)");
 }
 
 static void workload_title(json_t *m, json_t *w, char *buf, size_t len)
@@ -1468,11 +1617,42 @@ static void workload_title(json_t *m, json_t *w, char *buf, size_t len)
 		 (long long)json_integer_value(json_object_get(w, "workers_b")));
 }
 
+/*
+ * One line per headline metric of a workload: what the samples can detect
+ * ("with 5+5 repeats and CoV 12.0 %, changes under 37 % do not count") and,
+ * when inconclusive, why.
+ */
+static void headline_notes(json_t *w, FILE *out, const char *pre, const char *post)
+{
+	json_t *row;
+	size_t j;
+
+	json_array_foreach(json_object_get(w, "rows"), j, row) {
+		json_t *a = json_object_get(row, "a"), *b = json_object_get(row, "b");
+		const char *why = json_string_value(json_object_get(row, "why"));
+		double d = jdouble(json_object_get(row, "detectable_pct"), NAN);
+		double ca = jdouble(json_object_get(a, "cov"), NAN);
+		double cb = jdouble(json_object_get(b, "cov"), NAN);
+		char n[64];
+
+		if (!json_is_true(json_object_get(row, "headline")) || isnan(d))
+			continue;
+		fmt_n(row, n, sizeof(n));
+		if (!strstr(n, "repeats"))
+			strncat(n, " samples", sizeof(n) - strlen(n) - 1);
+		fprintf(out, "%s%s: with %s and CoV %.1f %%, changes under %.0f %% do not count"
+			"%s%s%s\n", pre, json_string_value(json_object_get(row, "metric")), n,
+			100 * sqrt((ca * ca + cb * cb) / 2), d, why ? " (" : "", why ? why : "",
+			why ? ")" : "");
+		fputs(post, out);
+	}
+}
+
 static void print_text(json_t *m, FILE *out)
 {
 	static const int right[NR_COLS] = {
 		[C_A] = 1, [C_ASD] = 1, [C_ACOV] = 1, [C_B] = 1, [C_BSD] = 1, [C_BCOV] = 1,
-		[C_CHANGE] = 1, [C_P] = 1,
+		[C_CHANGE] = 1, [C_CI] = 1, [C_P] = 1, [C_DETECT] = 1,
 	};
 	char cell[NR_COLS][64], buf[2048];
 	json_t *head = head_lines(m), *w, *row, *x;
@@ -1494,7 +1674,7 @@ static void print_text(json_t *m, FILE *out)
 			fprintf(out, "  %s\n", buf);
 		}
 	}
-	rules_text(buf, sizeof(buf));
+	rules_text(m, buf, sizeof(buf));
 	fprintf(out, "%s\n", buf);
 	json_array_foreach(json_object_get(m, "notes"), i, x)
 		fprintf(out, "note: %s\n", json_string_value(x));
@@ -1526,6 +1706,7 @@ static void print_text(json_t *m, FILE *out)
 					right[c] ? width[c] : -width[c], cell[c]);
 			fprintf(out, "\n");
 		}
+		headline_notes(w, out, "  headline ", "");
 	}
 	counts_text(m, buf, sizeof(buf));
 	fprintf(out, "\n%s\n", buf);
@@ -1560,7 +1741,7 @@ static void print_markdown(json_t *m, FILE *out)
 			fprintf(out, "- `%s`\n", buf);
 		}
 	}
-	rules_text(buf, sizeof(buf));
+	rules_text(m, buf, sizeof(buf));
 	fprintf(out, "\n_%s_\n", buf);
 	json_array_foreach(json_object_get(m, "notes"), i, x)
 		fprintf(out, "\n_note: %s_\n", json_string_value(x));
@@ -1570,7 +1751,7 @@ static void print_markdown(json_t *m, FILE *out)
 		header_cells(m, cell);
 		for (c = 0; c < NR_COLS; c++)
 			fprintf(out, " %s |", cell[c]);
-		fprintf(out, "\n|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
+		fprintf(out, "\n|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|---|---|\n");
 		json_array_foreach(json_object_get(w, "rows"), j, row) {
 			const char *v = json_string_value(json_object_get(row, "verdict"));
 			bool bold = !strcmp(v, "worse") || !strcmp(v, "better");
@@ -1582,6 +1763,8 @@ static void print_markdown(json_t *m, FILE *out)
 					cell[c]);
 			fprintf(out, "\n");
 		}
+		fprintf(out, "\n");
+		headline_notes(w, out, "- headline ", "");
 	}
 	counts_text(m, buf, sizeof(buf));
 	fprintf(out, "\n**%s**\n", buf);
@@ -1624,7 +1807,7 @@ static void print_html(json_t *m, FILE *out)
 		}
 		fprintf(out, "</ul>\n");
 	}
-	rules_text(buf, sizeof(buf));
+	rules_text(m, buf, sizeof(buf));
 	fprintf(out, "<p class=\"rules\">");
 	mmt_html_puts(out, buf);
 	fprintf(out, "</p>\n");
@@ -1695,13 +1878,18 @@ int mmt_cmd_compare(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "results", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "correction", required_argument, NULL, 'C' },
+		{ "margin", required_argument, NULL, 'M' },
+		{ "calibration", required_argument, NULL, 'K' },
+		{ "headline", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *results = "results";
+	struct mmt_cmp_opts o = { .correction = MMT_CORR_HOLM, .margin = MMT_CMP_MARGIN };
+	const char *results = "results", *calib = NULL;
 	enum mmt_format fmt = MMT_FMT_TEXT;
 	struct mmt_runset a, b;
-	char err[PATH_MAX + 256];
+	char err[PATH_MAX + 256], *end;
 	json_t *model;
 	int c, ret;
 
@@ -1716,6 +1904,22 @@ int mmt_cmd_compare(int argc, char **argv)
 			if (!mmt_parse_format(optarg, &fmt))
 				return bad_usage("invalid --format '%s': must be text, markdown or json",
 						 optarg);
+			break;
+		case 'C':
+			if (!mmt_parse_correction(optarg, &o.correction))
+				return bad_usage("invalid --correction '%s': must be holm, bh or none",
+						 optarg);
+			break;
+		case 'M':
+			o.margin = strtod(optarg, &end) / 100;
+			if (end == optarg || *end || !(o.margin > 0 && o.margin < 10))
+				return bad_usage("invalid --margin '%s': a percentage above 0", optarg);
+			break;
+		case 'K':
+			calib = optarg;
+			break;
+		case 'H':
+			o.headline_only = true;
 			break;
 		case 'h':
 			fputs(mmt_compare_usage, stdout);
@@ -1739,7 +1943,17 @@ int mmt_cmd_compare(int argc, char **argv)
 		mmt_run_free(&a);
 		return MMT_ERROR;
 	}
-	model = mmt_compare_model(&a, &b);
+	if (calib && strcmp(calib, "none")) {
+		o.calibration = mmt_calibration_load(calib, err, sizeof(err));
+		if (!o.calibration) {
+			mmt_errmsg("%s", err);
+			ret = MMT_ERROR;
+			goto out_free;
+		}
+	} else if (!calib) {
+		o.calibration = mmt_calibration_find(results, &a);
+	}
+	model = mmt_compare_model(&a, &b, &o);
 	if (!model) {
 		mmt_errmsg("out of memory");
 		ret = MMT_ERROR;
@@ -1753,9 +1967,10 @@ int mmt_cmd_compare(int argc, char **argv)
 		goto out_free;
 	}
 	mmt_compare_print(model, fmt, stdout);
-	ret = mmt_compare_regressed(model) ? MMT_FAIL : MMT_PASS;
+	ret = mmt_compare_regressed(model, o.headline_only) ? MMT_FAIL : MMT_PASS;
 	json_decref(model);
 out_free:
+	json_decref(o.calibration);
 	mmt_run_free(&a);
 	mmt_run_free(&b);
 	return ret;

@@ -155,7 +155,9 @@ int mmt_history_scan(const char *results_dir, const char *workload, const char *
 
 		snprintf(path, sizeof(path), "%s/%s", results_dir, de[i]->d_name);
 		/* `latest` and other links point at runs listed anyway */
-		if (!ret && de[i]->d_name[0] != '.' && !lstat(path, &st) && S_ISDIR(st.st_mode))
+		/* calibration/ holds A/A calibrations (calibrate.c), not runs */
+		if (!ret && de[i]->d_name[0] != '.' && strcmp(de[i]->d_name, "calibration") &&
+		    !lstat(path, &st) && S_ISDIR(st.st_mode))
 			ret = scan_run(results_dir, de[i]->d_name, workload, metric, workers, out,
 				       nr, &cap);
 		free(de[i]);

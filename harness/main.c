@@ -22,7 +22,8 @@ static const char main_usage[] =
 	"  run       run workloads, print a summary, write records under results/\n"
 	"  info      the system snapshot that goes into every record\n"
 	"  restore   put back the system state saved by a run that was killed\n"
-	"  compare   judge run B against run A per metric: better, worse, same, noisy\n"
+	"  compare   judge run B against run A per metric: worse, better, same, inconclusive\n"
+	"  calibrate measure a setup's noise from an A/A pair, for compare's thresholds\n"
 	"  report    a Markdown + HTML report with gnuplot charts of one or more runs\n"
 	"  history   a metric across the runs kept under results/\n"
 	"  kernel    build a kernel with or without a companion patch series\n"
@@ -493,6 +494,7 @@ static const struct {
 	{ "vm", mmt_cmd_vm, mmt_vm_usage },
 	{ "ab", mmt_cmd_ab, mmt_ab_usage },
 	{ "nightly", mmt_cmd_nightly, mmt_nightly_usage },
+	{ "calibrate", mmt_cmd_calibrate, mmt_calibrate_usage },
 	{ "bugs", mmt_cmd_bugs, mmt_bugs_usage },
 	{ "help", cmd_help, main_usage },
 };

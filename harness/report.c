@@ -393,7 +393,12 @@ static int section_compare(struct report *r)
 	size_t i;
 
 	for (i = 1; i < r->nr; i++) {
-		json_t *m = mmt_compare_model(&r->runs[0], &r->runs[i]);
+		struct mmt_cmp_opts o = { .correction = MMT_CORR_HOLM, .margin = MMT_CMP_MARGIN,
+					  .calibration = mmt_calibration_find(r->history,
+									      &r->runs[0]) };
+		json_t *m = mmt_compare_model(&r->runs[0], &r->runs[i], &o);
+
+		json_decref(o.calibration);
 		char la[2] = { 'A', 0 }, lb[2] = { (char)('A' + i), 0 };
 
 		if (!m)

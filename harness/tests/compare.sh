@@ -1,7 +1,7 @@
 #!/bin/bash
 # compare and history on hand-made records with known answers (data/README.md):
 # a clear 10 % drop is worse (exit 1), identical runs are same (exit 0), a CoV of
-# 30 % is noisy, fewer than 3 samples says so, status changes and new splats
+# 30 % is inconclusive, fewer than 3 samples is inconclusive and says why, status changes and new splats
 # head the output, other machines / parameters are flagged, bad input is one
 # line on stderr and exit 99.
 # usage: compare.sh MMTORTURE DATADIR
@@ -28,7 +28,7 @@ row() {
 		/^[^ !]/ && / \(A [A-Z]+, B [A-Z]+;/ { inside = (k == "" || index($0, k " (") == 1) }
 		inside && $1 == m { print; exit }' "$out/o"
 }
-verdict() { row "$@" | awk '{ v = $NF; if (v == "samples") v = $(NF-1) " " $NF; print v }'; }
+verdict() { row "$@" | awk '{ print $NF }'; }
 
 cmp_runs 1 "$RUNS/base" "$RUNS/drop10"
 [ "$(verdict ops)" = worse ] || fail "10 % drop: ops is '$(verdict ops)', want worse"
@@ -45,14 +45,16 @@ grep -q 'nothing got worse' "$out/o" || fail "identical runs: no 'nothing got wo
 ok "identical runs are same, exit 0"
 
 cmp_runs 0 "$RUNS/base" "$RUNS/noisy"
-[ "$(verdict ops)" = noisy ] || fail "CoV 30 %: ops is '$(verdict ops)', want noisy"
+[ "$(verdict ops)" = inconclusive ] || fail "CoV 30 %: ops is '$(verdict ops)', want inconclusive"
 row ops | grep -q '30.0%' || fail "CoV 30 %: no 30.0% in '$(row ops)'"
-ok "a CoV of 30 % is noisy: $(row ops)"
+ok "a CoV of 30 % is inconclusive: $(row ops)"
 
 cmp_runs 0 "$RUNS/base" "$RUNS/few"
-[ "$(verdict ops)" = "few samples" ] || fail "2 samples: ops is '$(verdict ops)', want few samples"
+[ "$(verdict ops)" = inconclusive ] || fail "2 samples: ops is '$(verdict ops)', want inconclusive"
 row ops | grep -q '10+2 per-second' || fail "2 samples: sample counts not shown: $(row ops)"
-ok "fewer than 3 samples says so: $(row ops)"
+grep -q '^  headline ops: .*(fewer than 3 samples on a side)' "$out/o" ||
+	fail "2 samples: the headline note does not say why: $(grep headline "$out/o")"
+ok "fewer than 3 samples is inconclusive and says why: $(row ops)"
 
 cmp_runs 1 "$RUNS/base" "$RUNS/fail"
 sed -n 2p "$out/o" | grep -q '^!! STATUS CHANGED demo: PASS -> FAIL' ||

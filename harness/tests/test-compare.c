@@ -3,8 +3,11 @@
  * test-compare.c - the statistics behind `mmtorture compare` against known
  * answers: Welch's t-test (t, Welch-Satterthwaite df, two-sided p checked
  * against the closed-form t CDF for 4 degrees of freedom and a textbook
- * example), and every verdict rule (worse, better, same, noisy, few samples,
- * no direction, the minimum effect, harmonic means, the samples' basis).
+ * example), Welch's CI of the change, Holm and Benjamini-Hochberg adjusted
+ * p-values (hand-computed, as R's p.adjust gives them), the minimum detectable
+ * change and the repeats a sensitivity needs (t quantiles from tables), and
+ * every verdict rule (worse, better, same, inconclusive, no direction, the CI
+ * against the effect floor, harmonic means, the samples' basis).
  */
 #include <errno.h>
 #include <math.h>
@@ -115,32 +118,34 @@ static void test_verdicts(void)
 	CHECK(c.verdict == MMT_V_SAME && c.p == 1 && c.delta == 0, "identical: %s p %g delta %g",
 	      mmt_verdict_name(c.verdict), c.p, c.delta);
 
-	/* CoV 30 % on one side: noisy, whatever the test says */
+	/* CoV 30 % on one side: the CI is too wide to tell, inconclusive */
 	mmt_cmp_judge(base, N(base), noisy, N(noisy), true, MMT_DIR_HIGHER, &c);
 	CHECK(near(c.b.cov, 0.30, 1e-9), "cov %g", c.b.cov);
-	CHECK(c.verdict == MMT_V_NOISY, "cov 30%%: %s", mmt_verdict_name(c.verdict));
+	CHECK(c.verdict == MMT_V_INCONCLUSIVE, "cov 30%%: %s", mmt_verdict_name(c.verdict));
 	mmt_cmp_judge(noisy, N(noisy), base, N(base), true, MMT_DIR_HIGHER, &c);
-	CHECK(c.verdict == MMT_V_NOISY, "cov 30%% on A: %s", mmt_verdict_name(c.verdict));
+	CHECK(c.verdict == MMT_V_INCONCLUSIVE, "cov 30%% on A: %s", mmt_verdict_name(c.verdict));
 
-	/* fewer than 3 samples on a side: no verdict, even for a big change */
+	/* fewer than 3 samples on a side: inconclusive, even for a big change */
 	mmt_cmp_judge(base, N(base), two, N(two), true, MMT_DIR_HIGHER, &c);
-	CHECK(c.verdict == MMT_V_FEW, "2 samples: %s", mmt_verdict_name(c.verdict));
+	CHECK(c.verdict == MMT_V_INCONCLUSIVE && c.why && strstr(c.why, "fewer than 3"),
+	      "2 samples: %s", mmt_verdict_name(c.verdict));
 	scale(base, other, 2, 0.5);
 	mmt_cmp_judge(other, 2, base, N(base), true, MMT_DIR_HIGHER, &c);
-	CHECK(c.verdict == MMT_V_FEW, "2 samples, -50%%: %s", mmt_verdict_name(c.verdict));
+	CHECK(c.verdict == MMT_V_INCONCLUSIVE, "2 samples, -50%%: %s", mmt_verdict_name(c.verdict));
 	mmt_cmp_judge(base, 1, base, 1, false, MMT_DIR_HIGHER, &c);
-	CHECK(c.verdict == MMT_V_FEW && isnan(c.p), "1 sample: %s p %g",
+	CHECK(c.verdict == MMT_V_INCONCLUSIVE && isnan(c.p), "1 sample: %s p %g",
 	      mmt_verdict_name(c.verdict), c.p);
 
-	/* significant but below the minimum effect: same */
+	/* significant but the whole CI below the 1 % floor, inside the margin: same */
 	mmt_cmp_judge(tight_a, N(tight_a), tight_b, N(tight_b), false, MMT_DIR_HIGHER, &c);
 	CHECK(c.p < 0.001, "tight p %g", c.p);
+	CHECK(c.ci_lo > 0.004 && c.ci_hi < 0.006, "tight CI %g..%g", c.ci_lo, c.ci_hi);
 	CHECK(c.verdict == MMT_V_SAME, "+0.5%%: %s", mmt_verdict_name(c.verdict));
 
-	/* a big effect the test cannot confirm: same */
+	/* a big effect the test cannot confirm: neither changed nor the same */
 	mmt_cmp_judge(loose_a, 3, loose_b, 3, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.p > 0.05 && near(c.delta, 0.05, 1e-9), "loose p %g delta %g", c.p, c.delta);
-	CHECK(c.verdict == MMT_V_SAME, "+5%% p>0.05: %s", mmt_verdict_name(c.verdict));
+	CHECK(c.verdict == MMT_V_INCONCLUSIVE, "+5%% p>0.05: %s", mmt_verdict_name(c.verdict));
 
 	/* no better direction: information only */
 	scale(base, other, N(base), 0.5);
@@ -215,11 +220,147 @@ static void test_format(void)
 	CHECK(!strcmp(mmt_fmt_num(1000, buf, sizeof(buf)), "1000"), "%s", buf);
 	CHECK(!strcmp(mmt_fmt_num(-2.5e9, buf, sizeof(buf)), "-2.5G"), "%s", buf);
 	CHECK(!strcmp(mmt_fmt_num(NAN, buf, sizeof(buf)), "n/a"), "%s", buf);
-	CHECK(!strcmp(mmt_verdict_name(MMT_V_FEW), "few"), "few");
+	CHECK(!strcmp(mmt_verdict_name(MMT_V_INCONCLUSIVE), "inconclusive"), "inconclusive");
+}
+
+/* Holm and Benjamini-Hochberg adjusted p-values, by hand (R: p.adjust(p, "holm"/"BH")) */
+static void test_p_adjust(void)
+{
+	const double p[] = { 0.01, 0.04, 0.03, 0.005 };
+	const double holm[] = { 0.03, 0.06, 0.06, 0.02 }, bh[] = { 0.02, 0.04, 0.04, 0.02 };
+	/* a NAN is no test: not counted in m, left NAN */
+	const double pn[] = { 0.01, NAN, 0.04, 0.03, 0.005 };
+	/* R: p.adjust(c(0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205), "BH") */
+	const double r8[] = { 0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205 };
+	const double r8bh[] = { 0.008, 0.032, 0.0672, 0.0672, 0.0672, 0.08, 0.08457143, 0.205 };
+	const double r8holm[] = { 0.008, 0.056, 0.234, 0.234, 0.234, 0.234, 0.234, 0.234 };
+	double adj[8];
+	size_t i;
+
+	mmt_p_adjust(p, 4, MMT_CORR_HOLM, adj);
+	for (i = 0; i < 4; i++)
+		CHECK(near(adj[i], holm[i], 1e-12), "holm[%zu] %g, want %g", i, adj[i], holm[i]);
+	mmt_p_adjust(p, 4, MMT_CORR_BH, adj);
+	for (i = 0; i < 4; i++)
+		CHECK(near(adj[i], bh[i], 1e-12), "bh[%zu] %g, want %g", i, adj[i], bh[i]);
+	mmt_p_adjust(p, 4, MMT_CORR_NONE, adj);
+	for (i = 0; i < 4; i++)
+		CHECK(adj[i] == p[i], "none[%zu] %g", i, adj[i]);
+	mmt_p_adjust(pn, 5, MMT_CORR_HOLM, adj);
+	CHECK(isnan(adj[1]) && near(adj[0], 0.03, 1e-12) && near(adj[4], 0.02, 1e-12),
+	      "holm with a NAN: %g %g %g", adj[0], adj[1], adj[4]);
+	mmt_p_adjust(r8, 8, MMT_CORR_BH, adj);
+	for (i = 0; i < 8; i++)
+		CHECK(near(adj[i], r8bh[i], 1e-7), "R bh[%zu] %g, want %g", i, adj[i], r8bh[i]);
+	mmt_p_adjust(r8, 8, MMT_CORR_HOLM, adj);
+	for (i = 0; i < 8; i++)
+		CHECK(near(adj[i], r8holm[i], 1e-12), "R holm[%zu] %g, want %g", i, adj[i],
+		      r8holm[i]);
+	/* Holm never caps below the raw p, and stays <= 1 */
+	{
+		const double big[] = { 0.5, 0.6, 0.7 };
+
+		mmt_p_adjust(big, 3, MMT_CORR_HOLM, adj);
+		CHECK(adj[0] == 1 && adj[1] == 1 && adj[2] == 1, "holm cap %g %g %g", adj[0], adj[1],
+		      adj[2]);
+	}
+}
+
+/* a +5 % change, CI [+2.733 %, +7.267 %]: the verdict against the floor and the correction */
+static void test_ci_floor(void)
+{
+	/* means 100 and 105, variance 1 each: se = sqrt(2/3), df = 4, t(0.975, 4) = 2.776445 */
+	const double a[] = { 99, 100, 101 }, b[] = { 104, 105, 106 };
+	double half = 2.776445 * sqrt(2.0 / 3) / 100, lo, hi;
+	struct mmt_cmp c;
+
+	CHECK(!mmt_change_ci(a, 3, b, 3, 0.05, &lo, &hi), "ci");
+	CHECK(near(lo, 0.05 - half, 1e-5) && near(hi, 0.05 + half, 1e-5), "CI %g..%g, want %g..%g",
+	      lo, hi, 0.05 - half, 0.05 + half);
+	mmt_cmp_judge(a, 3, b, 3, false, MMT_DIR_LOWER, &c);
+	CHECK(c.p < 0.01 && near(c.ci_lo, lo, 1e-12), "p %g", c.p);
+	/* floor 1 %: the whole CI clears it, significant: worse (a latency went up) */
+	CHECK(c.verdict == MMT_V_WORSE, "floor 1%%: %s", mmt_verdict_name(c.verdict));
+	/* floor 2.5 %: still clear */
+	mmt_cmp_decide(&c, MMT_DIR_LOWER, c.p, 0.025, MMT_CMP_MARGIN);
+	CHECK(c.verdict == MMT_V_WORSE, "floor 2.5%%: %s", mmt_verdict_name(c.verdict));
+	/* floor 3 %: the point estimate (5 %) clears it, the CI (from 2.73 %) does not */
+	mmt_cmp_decide(&c, MMT_DIR_LOWER, c.p, 0.03, MMT_CMP_MARGIN);
+	CHECK(c.verdict == MMT_V_INCONCLUSIVE && strstr(c.why, "floor"), "floor 3%%: %s",
+	      mmt_verdict_name(c.verdict));
+	/* not significant after the correction: inconclusive, whatever the CI */
+	mmt_cmp_decide(&c, MMT_DIR_LOWER, 0.2, 0.01, MMT_CMP_MARGIN);
+	CHECK(c.verdict == MMT_V_INCONCLUSIVE && strstr(c.why, "correction"), "p_adj 0.2: %s",
+	      mmt_verdict_name(c.verdict));
+	/* a margin of 8 % holds the whole CI: same, even though significant */
+	mmt_cmp_decide(&c, MMT_DIR_LOWER, c.p, 0.10, 0.08);
+	CHECK(c.verdict == MMT_V_SAME, "floor 10%%, margin 8%%: %s", mmt_verdict_name(c.verdict));
+	CHECK(c.margin == 0.10, "the margin is at least the floor: %g", c.margin);
+	/* the other direction: a rate up 5 % is better */
+	mmt_cmp_decide(&c, MMT_DIR_HIGHER, c.p, 0.01, MMT_CMP_MARGIN);
+	CHECK(c.verdict == MMT_V_BETTER, "rate +5%%: %s", mmt_verdict_name(c.verdict));
+}
+
+/* the minimum detectable change: t(0.975, 4) 2.776445, t(0.8, 4) 0.940965, df 8: 2.306004, 0.888889 */
+static void test_mdc(void)
+{
+	double s3 = 0.12 * sqrt(2.0 / 3), s5 = 0.10 * sqrt(2.0 / 5), d, d40;
+	size_t n;
+
+	/* 3 repeats, CoV 12 %, floor 1 %: 1 % + (2.776445 + 0.940965) x 9.80 % = 37.4 % */
+	d = mmt_mdc(0.12, 3, 0.01, 0.05, 0.05, 0.80);
+	CHECK(near(d, 0.01 + (2.776445 + 0.940965) * s3, 1e-4), "mdc(3, 12%%) %g, want %g", d,
+	      0.01 + (2.776445 + 0.940965) * s3);
+	/* 5 repeats, CoV 10 % */
+	d = mmt_mdc(0.10, 5, 0.01, 0.05, 0.05, 0.80);
+	CHECK(near(d, 0.01 + (2.306004 + 0.888889) * s5, 1e-4), "mdc(5, 10%%) %g, want %g", d,
+	      0.01 + (2.306004 + 0.888889) * s5);
+	/* a big floor adds itself: 10 % floor */
+	d = mmt_mdc(0.10, 5, 0.10, 0.05, 0.05, 0.80);
+	CHECK(near(d, 0.10 + (2.306004 + 0.888889) * s5, 1e-4), "mdc floor 10%% %g", d);
+	/* with 40 metrics Holm's first step tests at 0.05 / 40: t(1 - 0.000625, 8) = 4.7 rules */
+	d40 = mmt_mdc(0.10, 5, 0.01, 0.05, 0.05 / 40, 0.80);
+	CHECK(d40 > mmt_mdc(0.10, 5, 0.01, 0.05, 0.05, 0.80) + 0.05, "mdc under Holm %g", d40);
+	/* no noise: the floor is all */
+	CHECK(near(mmt_mdc(0, 5, 0.01, 0.05, 0.05, 0.8), 0.01, 1e-12), "mdc cov 0");
+	CHECK(isnan(mmt_mdc(0.1, 1, 0.01, 0.05, 0.05, 0.8)), "mdc n 1");
+	/* the repeats for 20 % at CoV 10 %: the first n whose mdc is <= 20 % */
+	n = mmt_repeats_for(0.10, 0.20, 0.01, 0.05, 0.05, 0.80, 100);
+	CHECK(n >= 3 && mmt_mdc(0.10, n, 0.01, 0.05, 0.05, 0.8) <= 0.20 &&
+	      mmt_mdc(0.10, n - 1, 0.01, 0.05, 0.05, 0.8) > 0.20, "repeats for 20%%: %zu", n);
+	/* 6 repeats: 1 % + (t(.975,10) 2.228139 + t(.8,10) 0.879058) x 10 % x sqrt(1/3) = 18.9 % */
+	CHECK(n == 6, "repeats for 20%% at CoV 10%%: %zu, want 6", n);
+	CHECK(!mmt_repeats_for(0.10, 0.01, 0.01, 0.05, 0.05, 0.80, 100), "at the floor: never");
+	CHECK(!mmt_repeats_for(0.50, 0.02, 0.01, 0.05, 0.05, 0.80, 10), "beyond max: 0");
+}
+
+/* a real-looking record scaled by 0.7 (30 % slower) is worse, also after Holm over 40 metrics */
+static void test_scaled_worse(void)
+{
+	const double base[] = { 1000, 1130, 870, 1060, 940 };	/* CoV 10 % between repeats */
+	double slow[5], p[40], adj[40];
+	struct mmt_cmp c;
+	size_t i;
+
+	scale(base, slow, 5, 0.7);
+	mmt_cmp_judge(base, 5, slow, 5, true, MMT_DIR_HIGHER, &c);
+	for (i = 0; i < 40; i++)
+		p[i] = i ? 0.5 : c.p;
+	mmt_p_adjust(p, 40, MMT_CORR_HOLM, adj);
+	mmt_cmp_decide(&c, MMT_DIR_HIGHER, adj[0], 0.01, MMT_CMP_MARGIN);
+	CHECK(c.verdict == MMT_V_WORSE, "x0.7 after Holm over 40: %s (p %g adj %g CI %g..%g)",
+	      mmt_verdict_name(c.verdict), c.p, adj[0], c.ci_lo, c.ci_hi);
+	/* and an identical copy is not */
+	mmt_cmp_judge(base, 5, base, 5, true, MMT_DIR_HIGHER, &c);
+	CHECK(c.verdict != MMT_V_WORSE, "identical: %s", mmt_verdict_name(c.verdict));
 }
 
 int main(void)
 {
+	test_p_adjust();
+	test_ci_floor();
+	test_mdc();
+	test_scaled_worse();
 	test_welch();
 	test_verdicts();
 	test_samples();

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * calibrate.c - `mmtorture calibrate RUN_A RUN_B`: measure a setup's own
+ * noise from an A/A pair (the same kernel on both sides: `run -r 5` twice, or
+ * `ab --base K --patched K`, whose boots interleave), and keep it under
+ * results/calibration/ beside the runs of the history.
+ *
+ * Per metric it keeps the noise between repeats (the pooled CoV of the
+ * samples a verdict uses), the change the identical sides showed, the effect
+ * floor compare takes from it (the larger of 1 % and that change: a change
+ * identical kernels produce is no evidence), the change each number of
+ * repeats can detect, and the repeats a wanted sensitivity needs.  compare
+ * uses the newest calibration of the machine by itself.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis.h"
+
+#define CAL_SCHEMA "mmtorture-calibration/1"
+
+const char mmt_calibrate_usage[] =
+	"usage: mmtorture calibrate RUN_A RUN_B [-o DIR] [--name NAME] [--want PCT,...]\n"
+	"\n"
+	"Measure this setup's own noise from an A/A pair: two runs of the SAME kernel\n"
+	"and settings (`run -r 5` twice, or `ab --base K --patched K`, whose boots\n"
+	"interleave).  For each metric it records the noise between repeats (CoV),\n"
+	"the change the identical sides showed, the effect floor `compare` derives\n"
+	"from it (the larger of 1 % and that change), the smallest change 3, 5, 10\n"
+	"and 20 repeats can detect, and the repeats each wanted sensitivity needs.\n"
+	"The calibration is written to DIR/calibration/NAME.json, where `compare`\n"
+	"(and ab, nightly, report) find the newest one of the machine by themselves.\n"
+	"\n"
+	"  -o, --results DIR   where run ids are looked up and the calibration is kept\n"
+	"                      (default ./results)\n"
+	"      --name NAME     file name (default HOSTNAME-YYYYmmdd-HHMMSS)\n"
+	"      --want PCT,...  sensitivities to plan repeats for (default 5,10,20)\n"
+	"  -f, --format FMT    text (default) or json (the calibration itself)\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"exit: 0 written (the A/A gave no worse verdict), 1 written but the A/A itself\n"
+	"      called a metric worse or a status changed (the setup is not quiet enough\n"
+	"      for these repeats), 99 bad input (not an A/A: different kernels, ...)\n";
+
+static double jd(json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static json_t *cal_num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static const char *sys_str(json_t *rec, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(rec, "system"), key));
+}
+
+/* the same machine: hostname, CPU model and online CPUs */
+static bool same_host(json_t *host, json_t *rec)
+{
+	json_t *sys = json_object_get(rec, "system");
+
+	return json_equal(json_object_get(host, "hostname"), json_object_get(sys, "hostname")) &&
+	       json_equal(json_object_get(host, "cpu_model"), json_object_get(sys, "cpu_model")) &&
+	       json_equal(json_object_get(host, "online_cpus"),
+			  json_object_get(sys, "online_cpus"));
+}
+
+json_t *mmt_calibration_load(const char *path, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *c = json_load_file(path, 0, &jerr);
+	const char *schema;
+
+	if (!c) {
+		snprintf(err, errlen, "calibration %s: %s", path, jerr.text);
+		return NULL;
+	}
+	schema = json_string_value(json_object_get(c, "schema"));
+	if (!schema || strcmp(schema, CAL_SCHEMA)) {
+		snprintf(err, errlen, "calibration %s: not a %s file", path, CAL_SCHEMA);
+		json_decref(c);
+		return NULL;
+	}
+	json_object_set_new(c, "file", json_string(path));
+	return c;
+}
+
+json_t *mmt_calibration_find(const char *results_dir, const struct mmt_runset *a)
+{
+	char dir[PATH_MAX], path[PATH_MAX], err[PATH_MAX + 128];
+	const char *best_when = "";
+	json_t *best = NULL, *c;
+	struct dirent *de;
+	DIR *d;
+
+	if (!results_dir || !a->nr)
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s/calibration", results_dir);
+	d = opendir(dir);
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		const char *when;
+
+		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		c = mmt_calibration_load(path, err, sizeof(err));
+		if (!c)
+			continue;
+		when = json_string_value(json_object_get(c, "created")) ?: "";
+		if (same_host(json_object_get(c, "host"), a->recs[0].j) &&
+		    strcmp(when, best_when) > 0) {
+			json_decref(best);
+			best = c;
+			best_when = when;
+		} else {
+			json_decref(c);
+		}
+	}
+	closedir(d);
+	return best;
+}
+
+/* the calibration of one workload from its compare rows */
+static json_t *cal_workload(json_t *w, const struct mmt_rec *ra, json_t *wants, size_t tested)
+{
+	static const size_t plans[] = { 3, 5, 10, 20 };
+	double alpha_test = tested ? MMT_CMP_ALPHA / (double)tested : MMT_CMP_ALPHA;
+	json_t *out, *metrics = json_object(), *row, *x;
+	size_t j, k;
+
+	json_array_foreach(json_object_get(w, "rows"), j, row) {
+		json_t *a = json_object_get(row, "a"), *b = json_object_get(row, "b");
+		double ca = jd(json_object_get(a, "cov")), cb = jd(json_object_get(b, "cov"));
+		double delta = jd(json_object_get(row, "delta_pct")) / 100, cov, floor;
+		json_t *mdc = json_object(), *need = json_object(), *m;
+		size_t n;
+
+		if (strcmp(json_string_value(json_object_get(row, "better")) ?: "none", "none") == 0 ||
+		    !json_is_object(a) || !json_is_object(b) || isnan(ca) || isnan(cb)) {
+			json_decref(mdc);
+			json_decref(need);
+			continue;
+		}
+		cov = sqrt((ca * ca + cb * cb) / 2);
+		floor = fmax(MMT_CMP_MIN_EFFECT, isfinite(delta) ? fabs(delta) : 0);
+		n = (size_t)fmin(jd(json_object_get(a, "n")), jd(json_object_get(b, "n")));
+		for (k = 0; k < sizeof(plans) / sizeof(plans[0]); k++) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "%zu", plans[k]);
+			json_object_set_new(mdc, key, cal_num(100 * mmt_mdc(cov, plans[k], floor,
+							MMT_CMP_ALPHA, alpha_test, MMT_CMP_POWER)));
+		}
+		json_array_foreach(wants, k, x) {
+			char key[16];
+			size_t r = mmt_repeats_for(cov, json_number_value(x) / 100, floor,
+						   MMT_CMP_ALPHA, alpha_test, MMT_CMP_POWER, 100);
+
+			snprintf(key, sizeof(key), "%g", json_number_value(x));
+			json_object_set_new(need, key, r ? json_integer((json_int_t)r) : json_null());
+		}
+		m = json_pack("{s:s, s:I, s:o, s:o, s:O, s:o, s:o, s:o, s:o, s:O}",
+			      "basis", json_string_value(json_object_get(a, "basis")) ?: "?",
+			      "n", (json_int_t)n, "cov_pct", cal_num(cov * 100),
+			      "aa_change_pct", cal_num(delta * 100),
+			      "aa_ci_pct", json_object_get(row, "ci_pct") ?: json_null(),
+			      "floor_pct", cal_num(floor * 100),
+			      "detectable_pct", cal_num(100 * mmt_mdc(cov, n, floor, MMT_CMP_ALPHA,
+								 alpha_test, MMT_CMP_POWER)),
+			      "detectable_pct_by_repeats", mdc, "repeats_for_pct", need,
+			      "aa_verdict", json_object_get(row, "verdict"));
+		json_object_set_new(metrics, json_string_value(json_object_get(row, "metric")), m);
+	}
+	out = json_pack("{s:O, s:{s:O, s:O, s:O}, s:o}",
+			"params", json_object_get(ra->j, "params") ?: json_null(),
+			"run", "duration_s", json_object_get(json_object_get(ra->j, "run"),
+							     "duration_s") ?: json_null(),
+			"workers", json_object_get(json_object_get(ra->j, "run"), "workers") ?:
+				   json_null(),
+			"repeats", json_object_get(json_object_get(ra->j, "run"), "repeats") ?:
+				   json_null(),
+			"metrics", metrics);
+	return out;
+}
+
+static void print_cal(json_t *cal, FILE *out)
+{
+	const char *key, *name;
+	json_t *w, *m;
+
+	fprintf(out, "A/A calibration %s\n  host %s, kernel %s, runs %s and %s\n",
+		json_string_value(json_object_get(cal, "file")) ?: "",
+		json_string_value(json_object_get(json_object_get(cal, "host"), "hostname")) ?: "?",
+		json_string_value(json_object_get(cal, "kernel")) ?: "?",
+		json_string_value(json_array_get(json_object_get(cal, "run_ids"), 0)) ?: "?",
+		json_string_value(json_array_get(json_object_get(cal, "run_ids"), 1)) ?: "?");
+	fprintf(out, "  the A/A compare: %lld worse, %lld better, %lld same, %lld inconclusive\n",
+		(long long)json_integer_value(json_object_get(json_object_get(cal, "aa_counts"),
+							      "worse")),
+		(long long)json_integer_value(json_object_get(json_object_get(cal, "aa_counts"),
+							      "better")),
+		(long long)json_integer_value(json_object_get(json_object_get(cal, "aa_counts"),
+							      "same")),
+		(long long)json_integer_value(json_object_get(json_object_get(cal, "aa_counts"),
+							      "inconclusive")));
+	json_object_foreach(json_object_get(cal, "workloads"), key, w) {
+		fprintf(out, "\n%s\n  %-32s %5s %7s %8s %6s %8s %6s %6s %6s %6s", key, "metric", "n",
+			"CoV", "A/A", "floor", "detect", "r=3", "r=5", "r=10", "r=20");
+		fprintf(out, " repeats for a change of\n");
+		json_object_foreach(json_object_get(w, "metrics"), name, m) {
+			json_t *by = json_object_get(m, "detectable_pct_by_repeats");
+			const char *pk;
+			json_t *v;
+
+			fprintf(out, "  %-32s %5lld %6.1f%% %+7.1f%% %5.1f%% %7.0f%%", name,
+				(long long)json_integer_value(json_object_get(m, "n")),
+				jd(json_object_get(m, "cov_pct")),
+				jd(json_object_get(m, "aa_change_pct")),
+				jd(json_object_get(m, "floor_pct")),
+				jd(json_object_get(m, "detectable_pct")));
+			json_object_foreach(by, pk, v)
+				fprintf(out, " %5.0f%%", jd(v));
+			json_object_foreach(json_object_get(m, "repeats_for_pct"), pk, v) {
+				if (json_is_integer(v))
+					fprintf(out, " %s%%:r%lld", pk, (long long)json_integer_value(v));
+				else
+					fprintf(out, " %s%%:>100", pk);
+			}
+			fprintf(out, "\n");
+		}
+	}
+	fprintf(out, "\nn: samples per side (repeat means with >= 3 repeats); CoV: noise between them;"
+		" A/A: the change identical sides showed; floor: the effect floor compare uses;\n"
+		"detect: the change caught %.0f %% of the time with n (r=N: with N repeats);"
+		" P%%:rN: repeats per side for a sensitivity of P %%\n", MMT_CMP_POWER * 100);
+}
+
+#define bad_usage(...) mmt_usage_error("calibrate", __VA_ARGS__)
+
+int mmt_cmd_calibrate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "results", required_argument, NULL, 'o' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "want", required_argument, NULL, 'W' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mmt_cmp_opts o = { .correction = MMT_CORR_HOLM, .margin = MMT_CMP_MARGIN };
+	const char *results = "results", *name = NULL, *ka, *kb;
+	char err[PATH_MAX + 256], path[PATH_MAX], stamp[64], fname[256], *p, *end;
+	json_t *model = NULL, *cal = NULL, *wants = json_array(), *w;
+	enum mmt_format fmt = MMT_FMT_TEXT;
+	struct mmt_runset a = { 0 }, b = { 0 };
+	size_t i, j, tested;
+	struct tm tm;
+	time_t now;
+	int c, ret = MMT_ERROR;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			results = optarg;
+			break;
+		case 'n':
+			if (!*optarg || strchr(optarg, '/')) {
+				json_decref(wants);
+				return bad_usage("invalid --name '%s': a file name", optarg);
+			}
+			name = optarg;
+			break;
+		case 'W':
+			for (p = optarg; *p; p = *end ? end + 1 : end) {
+				double v = strtod(p, &end);
+
+				if (end == p || (*end && *end != ',') || !(v > 0 && v < 1000)) {
+					json_decref(wants);
+					return bad_usage("invalid --want '%s': percentages, e.g. 5,10",
+							 optarg);
+				}
+				json_array_append_new(wants, json_real(v));
+			}
+			break;
+		case 'f':
+			if (!mmt_parse_format(optarg, &fmt) || fmt == MMT_FMT_MARKDOWN) {
+				json_decref(wants);
+				return bad_usage("invalid --format '%s': must be text or json", optarg);
+			}
+			break;
+		case 'h':
+			json_decref(wants);
+			fputs(mmt_calibrate_usage, stdout);
+			return 0;
+		case ':':
+			json_decref(wants);
+			return bad_usage("option %s needs a value", argv[optind - 1]);
+		default:
+			json_decref(wants);
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2) {
+		json_decref(wants);
+		return bad_usage("expected two runs of the same kernel, RUN_A and RUN_B");
+	}
+	if (!json_array_size(wants))
+		json_array_extend(wants, json_pack("[f, f, f]", 5.0, 10.0, 20.0));
+	if (mmt_run_load(argv[optind], results, &a, err, sizeof(err)) ||
+	    mmt_run_load(argv[optind + 1], results, &b, err, sizeof(err))) {
+		mmt_errmsg("%s", err);
+		goto out;
+	}
+	ka = mmt_rec_kernel(&a.recs[0]);
+	kb = mmt_rec_kernel(&b.recs[0]);
+	if (strcmp(ka, kb)) {
+		mmt_errmsg("not an A/A: kernel %s against %s; calibrate with the same kernel on both sides",
+			   ka, kb);
+		goto out;
+	}
+	model = mmt_compare_model(&a, &b, &o);
+	if (!model || !json_array_size(json_object_get(model, "workloads"))) {
+		mmt_errmsg("runs %s and %s have no workload in common: nothing to calibrate",
+			   a.dir, b.dir);
+		goto out;
+	}
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cal = json_pack("{s:s, s:s, s:{s:O, s:O, s:O}, s:s, s:[s, s], s:[s, s], s:O, s:s}",
+			"schema", CAL_SCHEMA, "created", stamp,
+			"host", "hostname", json_object_get(json_object_get(a.recs[0].j, "system"),
+							    "hostname") ?: json_null(),
+			"cpu_model", json_object_get(json_object_get(a.recs[0].j, "system"),
+						     "cpu_model") ?: json_null(),
+			"online_cpus", json_object_get(json_object_get(a.recs[0].j, "system"),
+						       "online_cpus") ?: json_null(),
+			"kernel", ka, "runs", a.dir, b.dir, "run_ids", a.id, b.id,
+			"aa_counts", json_object_get(model, "counts"),
+			"correction", mmt_correction_name(o.correction));
+	json_object_set_new(cal, "power", json_real(MMT_CMP_POWER));
+	json_object_set_new(cal, "alpha", json_real(MMT_CMP_ALPHA));
+	tested = (size_t)json_integer_value(json_object_get(json_object_get(model, "rules"),
+							    "tested"));
+	json_object_set_new(cal, "workloads", json_object());
+	json_array_foreach(json_object_get(model, "workloads"), i, w) {
+		const char *key = json_string_value(json_object_get(w, "key"));
+
+		for (j = 0; j < a.nr; j++) {
+			char k[256];
+
+			mmt_rec_key(&a.recs[j], k, sizeof(k));
+			if (!strcmp(k, key))
+				json_object_set_new(json_object_get(cal, "workloads"), key,
+						    cal_workload(w, &a.recs[j], wants, tested));
+		}
+	}
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(fname, sizeof(fname), "%s-%s", sys_str(a.recs[0].j, "hostname") ?: "host", stamp);
+	snprintf(path, sizeof(path), "%s/calibration", results);
+	if (mmt_mkdir_p(path, 0755)) {
+		mmt_errmsg("cannot create %s: %s", path, strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/calibration/%s.json", results, name ? name : fname);
+	json_object_set_new(cal, "file", json_string(path));
+	if (json_dump_file(cal, path, JSON_INDENT(2) | JSON_REAL_PRECISION(6))) {
+		mmt_errmsg("cannot write %s", path);
+		goto out;
+	}
+	if (fmt == MMT_FMT_JSON) {
+		json_dumpf(cal, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+		fputc('\n', stdout);
+	} else {
+		print_cal(cal, stdout);
+		printf("written: %s\n", path);
+	}
+	ret = mmt_compare_regressed(model, false) ? MMT_FAIL : MMT_PASS;
+out:
+	json_decref(model);
+	json_decref(cal);
+	json_decref(wants);
+	mmt_run_free(&a);
+	mmt_run_free(&b);
+	return ret;
+}
