@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "internal.h"
 #include "vm.h"
 
@@ -65,13 +66,26 @@ const char mmt_vm_usage[] =
 
 const char mmt_ab_usage[] =
 	"usage: mmtorture ab --base BZIMAGE_A --patched BZIMAGE_B [--repeat N] [-o DIR]\n"
-	"                    [vm options] -- RUN-ARGS...\n"
+	"                    [--max-repeat M] [--confirm] [--headline]\n"
+	"                    [--calibration FILE] [vm options] -- RUN-ARGS...\n"
 	"\n"
 	"Boot the two kernels alternately (A B A B ...) N times each (default 3) under\n"
 	"QEMU, run `mmtorture run RUN-ARGS` in each boot, merge each side's boots into\n"
 	"one run (DIR/AB-ID-base, DIR/AB-ID-patched; each boot is one repeat), then run\n"
 	"`mmtorture compare` and `mmtorture report` on them.  vm options (--cpus, --mem,\n"
-	"--numa, --hotplug-dimm, --timeout, --accel) go to `vm run`.\n"
+	"--numa, --hotplug-dimm, --timeout, --accel) go to `vm run`.  The same image\n"
+	"on both sides is an A/A run: `mmtorture calibrate` measures the noise from it.\n"
+	"\n"
+	"  --max-repeat M      while a headline metric is inconclusive (and none is\n"
+	"                      worse), boot one more pair (A then B) up to M boots per\n"
+	"                      kernel (default N: no more boots)\n"
+	"  --confirm           a headline metric called worse is re-run once: N fresh\n"
+	"                      boots of each kernel, interleaved (DIR/AB-ID-confirm-*);\n"
+	"                      only a worse that reproduces there counts\n"
+	"  --headline          exit 1 only for what pages: a status change for the\n"
+	"                      worse, a new splat, a (confirmed) worse headline metric\n"
+	"  --calibration FILE  the A/A calibration compare uses (default: the newest\n"
+	"                      of the machine under DIR/calibration/)\n"
 	"\n"
 	"exit: compare's verdict (0 nothing worse, 1 worse or a FAIL), 99 on error\n";
 
@@ -80,8 +94,13 @@ const char mmt_nightly_usage[] =
 	"\n"
 	"Run a declarative job end to end: build (or take) a base and a patched kernel,\n"
 	"A/B them in VMs, compare and report, and keep the runs under results/ for\n"
-	"`mmtorture history`.  Exit 0 when nothing got worse, 1 on a regression or\n"
-	"corruption, 99 on error.  FILE is JSON; see kernel/nightly.example.json.\n";
+	"`mmtorture history`.  The verdict is what pages: status changes, new splats\n"
+	"and worse headline metrics (ab --headline); a headline metric inconclusive\n"
+	"after \"repeat\" boots gets more boots of both kernels, up to \"max_repeat\"\n"
+	"(default twice \"repeat\"), and a worse one is re-run once on fresh boots and\n"
+	"counts only if it reproduces (ab --confirm; \"confirm\": false turns it off).\n"
+	"Exit 0 when nothing pages, 1 on a regression or corruption, 99 on error.\n"
+	"FILE is JSON; see kernel/nightly.example.json.\n";
 
 static const char *kernel_dir(void)
 {
@@ -257,12 +276,198 @@ static int merge_side(const char *outdir, const char *ab_id, const char *side, i
 	return ret;
 }
 
+struct ab_job {
+	const char *base, *patched, *outdir;
+	char **vmopts;
+	int nvm;
+	char **run_args;	/* RUN-ARGS */
+	int nrun;
+	struct mmt_cmp_opts o;
+	const char *calib;	/* --calibration FILE */
+};
+
+/* Boot pair i (base, then patched): the worse exit of the two, MMT_ERROR when one could not run. */
+static int ab_boot_pair(const struct ab_job *j, const char *ab_id, int i, int total)
+{
+	char run_id[160];
+	int s, rc, worst = 0;
+
+	for (s = 0; s < 2; s++) {
+		char *av[64];
+		int n = 0, k;
+
+		snprintf(run_id, sizeof(run_id), "%s-%s-%d", ab_id, s ? "patched" : "base", i);
+		mmt_msg("== boot %d/%d: %s (%s)\n", (i - 1) * 2 + s + 1, total * 2,
+			s ? "patched" : "base", s ? j->patched : j->base);
+		av[n++] = "--kernel";
+		av[n++] = (char *)(s ? j->patched : j->base);
+		av[n++] = "--results";
+		av[n++] = (char *)j->outdir;
+		av[n++] = "--run-id";
+		av[n++] = run_id;
+		for (k = 0; k < j->nvm; k++)
+			av[n++] = j->vmopts[k];
+		av[n++] = "--";
+		for (k = 0; k < j->nrun && n < 62; k++)
+			av[n++] = j->run_args[k];
+		av[n] = NULL;
+		rc = vm_run(n, av);
+		if (rc == MMT_ERROR) {
+			mmt_errmsg("the %s boot could not run; stopping", s ? "patched" : "base");
+			return MMT_ERROR;
+		}
+		worst = mmt_worse(worst, rc);
+	}
+	return worst;
+}
+
+/* Merge the boots of both sides and compare them in-process: the model, or NULL. */
+static json_t *ab_judge(struct ab_job *j, const char *ab_id, int boots, char dirs[2][PATH_MAX],
+			bool *merge_failed)
+{
+	struct mmt_runset a, b;
+	char err[PATH_MAX + 256];
+	json_t *m;
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		if (merge_side(j->outdir, ab_id, s ? "patched" : "base", boots))
+			*merge_failed = true;
+		snprintf(dirs[s], PATH_MAX, "%s/%s-%s", j->outdir, ab_id, s ? "patched" : "base");
+	}
+	if (mmt_run_load(dirs[0], NULL, &a, err, sizeof(err))) {
+		mmt_errmsg("%s", err);
+		return NULL;
+	}
+	if (mmt_run_load(dirs[1], NULL, &b, err, sizeof(err))) {
+		mmt_errmsg("%s", err);
+		mmt_run_free(&a);
+		return NULL;
+	}
+	if (!j->o.calibration && !j->calib)
+		j->o.calibration = mmt_calibration_find(j->outdir, &a);
+	m = mmt_compare_model(&a, &b, &j->o);
+	mmt_run_free(&a);
+	mmt_run_free(&b);
+	return m;
+}
+
+/*
+ * One A/B: `repeat` boot pairs, then, while a headline metric is
+ * inconclusive and none is worse, one pair more up to max_repeat.  The model
+ * of the last comparison, or NULL on error; *boots the pairs booted.
+ */
+static json_t *ab_round(struct ab_job *j, const char *ab_id, int repeat, int max_repeat,
+			int *boots, int *worst, char dirs[2][PATH_MAX], bool *merge_failed)
+{
+	json_t *m = NULL, *c;
+	int i, rc;
+
+	mmt_msg("ab %s: %d boots of each kernel, alternating%s; records in %s/%s-*\n", ab_id,
+		repeat, max_repeat > repeat ? " (more while a headline metric is inconclusive)" : "",
+		j->outdir, ab_id);
+	for (i = 1; ; i++) {
+		rc = ab_boot_pair(j, ab_id, i, i <= repeat ? repeat : i);
+		if (rc == MMT_ERROR) {
+			json_decref(m);
+			return NULL;
+		}
+		*worst = mmt_worse(*worst, rc);
+		*boots = i;
+		if (i < repeat)
+			continue;
+		json_decref(m);
+		m = ab_judge(j, ab_id, i, dirs, merge_failed);
+		if (!m)
+			return NULL;
+		c = json_object_get(m, "counts");
+		if (i >= max_repeat || !json_integer_value(json_object_get(c, "headline_inconclusive")) ||
+		    json_integer_value(json_object_get(c, "headline_worse")))
+			break;
+		mmt_msg("ab %s: %lld headline metric%s inconclusive after %d boots each: one more pair\n",
+			ab_id, (long long)json_integer_value(json_object_get(c, "headline_inconclusive")),
+			json_integer_value(json_object_get(c, "headline_inconclusive")) == 1 ? "" : "s", i);
+	}
+	c = json_object_get(m, "counts");
+	if (json_integer_value(json_object_get(c, "headline_inconclusive")))
+		mmt_msg("ab %s: still %lld headline metric%s inconclusive after %d boots each: shown, not paging\n",
+			ab_id, (long long)json_integer_value(json_object_get(c, "headline_inconclusive")),
+			json_integer_value(json_object_get(c, "headline_inconclusive")) == 1 ? "" : "s",
+			*boots);
+	return m;
+}
+
+/* print the comparison (a child `compare`, the same rules) and write the report */
+static int ab_show(const struct ab_job *j, const char *ab_id, char dirs[2][PATH_MAX])
+{
+	char rep[PATH_MAX];
+	char *cmp[12] = { (char *)self_exe(), "compare", dirs[0], dirs[1], "--correction",
+			  (char *)mmt_correction_name(j->o.correction) };
+	char *rpt[] = { (char *)self_exe(), "report", dirs[0], dirs[1], "-o", rep, "--results",
+			(char *)j->outdir, NULL };
+	int n = 6, rc;
+
+	if (j->calib) {
+		cmp[n++] = "--calibration";
+		cmp[n++] = (char *)j->calib;
+	} else {
+		cmp[n++] = "-o";
+		cmp[n++] = (char *)j->outdir;
+	}
+	if (j->o.headline_only)
+		cmp[n++] = "--headline";
+	cmp[n] = NULL;
+	snprintf(rep, sizeof(rep), "%s/%s-report", j->outdir, ab_id);
+	rc = run_child(cmp);
+	if (run_child(rpt))
+		mmt_errmsg("warning: the report could not be written to %s", rep);
+	else
+		mmt_msg("report: %s/\n", rep);
+	return rc;
+}
+
+/* the headline rows called worse: ["workload: metric", ...] */
+static json_t *headline_worse(json_t *m)
+{
+	json_t *out = json_array(), *w, *row;
+	size_t i, k;
+	char buf[512];
+
+	json_array_foreach(json_object_get(m, "workloads"), i, w)
+		json_array_foreach(json_object_get(w, "rows"), k, row) {
+			if (!json_is_true(json_object_get(row, "pages")))
+				continue;
+			snprintf(buf, sizeof(buf), "%s: %s",
+				 json_string_value(json_object_get(w, "key")),
+				 json_string_value(json_object_get(row, "metric")));
+			json_array_append_new(out, json_string(buf));
+		}
+	return out;
+}
+
+/* status changes and new splats: what pages whatever the metrics say */
+static bool other_regressed(json_t *m)
+{
+	json_t *c = json_deep_copy(m);
+	bool r;
+
+	json_object_set_new(json_object_get(c, "counts"), "worse", json_integer(0));
+	json_object_set_new(json_object_get(c, "counts"), "headline_worse", json_integer(0));
+	r = mmt_compare_regressed(c, true);
+	json_decref(c);
+	return r;
+}
+
 int mmt_cmd_ab(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "base", required_argument, NULL, 'a' },
 		{ "patched", required_argument, NULL, 'b' },
 		{ "repeat", required_argument, NULL, 'r' },
+		{ "max-repeat", required_argument, NULL, 'R' },
+		{ "confirm", no_argument, NULL, 'C' },
+		{ "headline", no_argument, NULL, 'H' },
+		{ "calibration", required_argument, NULL, 'K' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "mem", required_argument, NULL, 'm' },
@@ -273,9 +478,12 @@ int mmt_cmd_ab(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *base = NULL, *patched = NULL, *outdir = "results";
-	char *vmopts[16], ab_id[96], run_id[160], dirs[2][PATH_MAX], rep[PATH_MAX];
-	int nvm = 0, repeat = 3, c, i, s, rc, worst = 0, nrun;
+	struct ab_job j = { .outdir = "results",
+			    .o = { .correction = MMT_CORR_HOLM, .margin = MMT_CMP_MARGIN } };
+	char *vmopts[16], ab_id[96], cid[128], dirs[2][PATH_MAX], err[PATH_MAX + 256];
+	int nvm = 0, repeat = 3, max_repeat = 0, c, i, worst = 0, nrun, boots = 0, cboots = 0;
+	bool confirm = false, merge_failed = false, metrics_regressed;
+	json_t *model, *cmodel, *hw;
 	long long v;
 	struct tm tm;
 	time_t now;
@@ -284,20 +492,31 @@ int mmt_cmd_ab(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":o:r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			base = optarg;
+			j.base = optarg;
 			break;
 		case 'b':
-			patched = optarg;
+			j.patched = optarg;
 			break;
 		case 'r':
+		case 'R':
 			if (!mmt_parse_ll(optarg, &v) || v < 1 || v > 100) {
-				mmt_errmsg("invalid --repeat '%s': boots per kernel, 1-100", optarg);
+				mmt_errmsg("invalid %s '%s': boots per kernel, 1-100",
+					   c == 'r' ? "--repeat" : "--max-repeat", optarg);
 				return MMT_ERROR;
 			}
-			repeat = (int)v;
+			*(c == 'r' ? &repeat : &max_repeat) = (int)v;
+			break;
+		case 'C':
+			confirm = true;
+			break;
+		case 'H':
+			j.o.headline_only = true;
+			break;
+		case 'K':
+			j.calib = optarg;
 			break;
 		case 'o':
-			outdir = optarg;
+			j.outdir = optarg;
 			break;
 		case 'c':
 		case 'm':
@@ -320,68 +539,95 @@ int mmt_cmd_ab(int argc, char **argv)
 			return mmt_usage_error("ab", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (!base || !patched) {
+	if (!j.base || !j.patched) {
 		return mmt_usage_error("ab", "--base and --patched kernel images are required");
 	}
+	if (max_repeat && max_repeat < repeat)
+		return mmt_usage_error("ab", "--max-repeat %d is below --repeat %d", max_repeat,
+				       repeat);
+	if (!max_repeat)
+		max_repeat = repeat;
 	for (i = 0; i < 2; i++) {
-		const char *k = i ? patched : base;
+		const char *k = i ? j.patched : j.base;
 
 		if (access(k, R_OK)) {
 			mmt_errmsg("kernel image '%s' does not exist", k);
 			return MMT_ERROR;
 		}
 	}
+	if (j.calib) {
+		j.o.calibration = mmt_calibration_load(j.calib, err, sizeof(err));
+		if (!j.o.calibration) {
+			mmt_errmsg("%s", err);
+			return MMT_ERROR;
+		}
+	}
+	j.vmopts = vmopts;
+	j.nvm = nvm;
+	j.run_args = argv + optind;
+	j.nrun = argc - optind;
+	if (j.nrun && !strcmp(j.run_args[0], "--")) {
+		j.run_args++;
+		j.nrun--;
+	}
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	snprintf(ab_id, sizeof(ab_id), "%04d%02d%02d-%02d%02d%02d-ab", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	mmt_msg("ab %s: %d boots of each kernel, alternating; records in %s/%s-*\n", ab_id,
-		repeat, outdir, ab_id);
-	for (i = 1; i <= repeat; i++) {
-		for (s = 0; s < 2; s++) {
-			char *av[64];
-			int n = 0, k;
+	model = ab_round(&j, ab_id, repeat, max_repeat, &boots, &worst, dirs, &merge_failed);
+	if (!model) {
+		json_decref(j.o.calibration);
+		return MMT_ERROR;
+	}
+	nrun = ab_show(&j, ab_id, dirs);
+	metrics_regressed = mmt_compare_regressed(model, j.o.headline_only) && !other_regressed(model);
+	hw = headline_worse(model);
+	if (confirm && json_array_size(hw)) {
+		json_t *again, *x;
+		size_t k, reproduced = 0;
 
-			snprintf(run_id, sizeof(run_id), "%s-%s-%d", ab_id, s ? "patched" : "base", i);
-			mmt_msg("== boot %d/%d: %s (%s)\n", (i - 1) * 2 + s + 1, repeat * 2,
-				s ? "patched" : "base", s ? patched : base);
-			av[n++] = "--kernel";
-			av[n++] = (char *)(s ? patched : base);
-			av[n++] = "--results";
-			av[n++] = (char *)outdir;
-			av[n++] = "--run-id";
-			av[n++] = run_id;
-			for (k = 0; k < nvm; k++)
-				av[n++] = vmopts[k];
-			av[n++] = "--";
-			for (k = optind; k < argc && n < 62; k++)
-				if (strcmp(argv[k], "--") || k != optind)
-					av[n++] = argv[k];
-			av[n] = NULL;
-			rc = vm_run(n, av);
-			if (rc == MMT_ERROR) {
-				mmt_errmsg("the %s boot could not run; stopping", s ? "patched" : "base");
-				return MMT_ERROR;
-			}
-			worst = mmt_worse(worst, rc);
+		snprintf(cid, sizeof(cid), "%s-confirm", ab_id);
+		mmt_msg("ab %s: headline metric%s worse: re-running %d fresh boots of each kernel, interleaved, to confirm\n",
+			ab_id, json_array_size(hw) == 1 ? "" : "s", boots);
+		cmodel = ab_round(&j, cid, boots, boots, &cboots, &worst, dirs, &merge_failed);
+		if (!cmodel) {
+			json_decref(hw);
+			json_decref(model);
+			json_decref(j.o.calibration);
+			return MMT_ERROR;
 		}
-	}
-	for (s = 0; s < 2; s++) {
-		if (merge_side(outdir, ab_id, s ? "patched" : "base", repeat))
-			worst = mmt_worse(worst, MMT_ERROR);
-		snprintf(dirs[s], sizeof(dirs[s]), "%s/%s-%s", outdir, ab_id, s ? "patched" : "base");
-	}
-	{
-		char *cmp[] = { (char *)self_exe(), "compare", dirs[0], dirs[1], NULL };
-		char *rpt[] = { (char *)self_exe(), "report", dirs[0], dirs[1], "-o", rep, NULL };
+		ab_show(&j, cid, dirs);
+		again = headline_worse(cmodel);
+		json_array_foreach(hw, k, x) {
+			bool same = false;
+			size_t l;
+			json_t *y;
 
-		snprintf(rep, sizeof(rep), "%s/%s-report", outdir, ab_id);
-		nrun = run_child(cmp);
-		if (run_child(rpt))
-			mmt_errmsg("warning: the report could not be written to %s", rep);
+			json_array_foreach(again, l, y)
+				same |= json_equal(x, y);
+			reproduced += same;
+			mmt_msg("ab %s: %s: worse, and %s\n", ab_id, json_string_value(x),
+				same ? "CONFIRMED on fresh boots" :
+				"NOT reproduced on fresh boots: not reported as a regression");
+		}
+		/* only what reproduced pages; a worse metric that does not page still shows */
+		if (!reproduced && j.o.headline_only)
+			metrics_regressed = false;
+		else if (!reproduced)
+			metrics_regressed = json_integer_value(json_object_get(json_object_get(model,
+						"counts"), "worse")) > (json_int_t)json_array_size(hw);
+		json_decref(again);
+		json_decref(cmodel);
+		if (other_regressed(model))
+			nrun = MMT_FAIL;
 		else
-			mmt_msg("report: %s/\n", rep);
+			nrun = metrics_regressed ? MMT_FAIL : MMT_PASS;
 	}
+	json_decref(hw);
+	json_decref(model);
+	json_decref(j.o.calibration);
+	if (merge_failed)
+		worst = mmt_worse(worst, MMT_ERROR);
 	if (worst == MMT_FAIL || nrun == MMT_FAIL)
 		return MMT_FAIL;
 	if (worst == MMT_ERROR || nrun == MMT_ERROR)
@@ -488,6 +734,29 @@ int mmt_cmd_nightly(int argc, char **argv)
 		snprintf(r, sizeof(r), "%lld", (long long)json_integer_value(x));
 		av[n++] = "--repeat";
 		av[n++] = r;
+	}
+	/*
+	 * The nightly verdict pages on status changes, new splats and headline
+	 * regressions that reproduce; an inconclusive headline metric gets more
+	 * boots (up to max_repeat, default twice repeat), never a page.
+	 */
+	{
+		static char mr[16];
+		long long rep = json_is_integer(x) ? json_integer_value(x) : 3;
+		json_t *y = json_object_get(cfg, "max_repeat");
+
+		snprintf(mr, sizeof(mr), "%lld", json_is_integer(y) ? json_integer_value(y) :
+			 (rep * 2 > 100 ? 100 : rep * 2));
+		av[n++] = "--max-repeat";
+		av[n++] = mr;
+		av[n++] = "--headline";
+		if (!json_is_false(json_object_get(cfg, "confirm")))
+			av[n++] = "--confirm";
+		y = json_object_get(cfg, "calibration");
+		if (json_is_string(y)) {
+			av[n++] = "--calibration";
+			av[n++] = (char *)json_string_value(y);
+		}
 	}
 	vm = json_object_get(cfg, "vm");
 	{
