@@ -95,6 +95,16 @@ double mmt_mdc(double cov, size_t n, double floor, double alpha, double alpha_te
 size_t mmt_repeats_for(double cov, double wanted, double floor, double alpha, double alpha_test,
 		       double power, size_t max);
 /*
+ * The effect floor from k >= 2 A/A runs of one metric: the runs' means m[]
+ * and the variance of each mean that its own repeats explain, w[i] =
+ * sd_i^2 / n_i.  What spreads the means beyond that, s_b^2 = var(m) - mean(w)
+ * (at least 0), is drift between runs (load, boot layout); two runs of
+ * identical kernels differ by less than z(0.975) sqrt(2) s_b 95 % of the time.
+ * Relative to |mean(m)|, at least MMT_CMP_MIN_EFFECT; NAN for k < 2 or a zero
+ * mean.  *between (may be NULL): s_b / |mean(m)|.
+ */
+double mmt_aa_floor(const double *m, const double *w, size_t k, double *between);
+/*
  * Summaries of both sides, delta, test, CI and a verdict for one metric, as
  * if it were the only one (p_adj = p, floor MMT_CMP_MIN_EFFECT, margin
  * MMT_CMP_MARGIN).

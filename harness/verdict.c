@@ -194,6 +194,28 @@ size_t mmt_repeats_for(double cov, double wanted, double floor, double alpha, do
 	return 0;
 }
 
+double mmt_aa_floor(const double *m, const double *w, size_t k, double *between)
+{
+	double mean, var, wmean = 0, sb2;
+	size_t i;
+
+	if (between)
+		*between = NAN;
+	if (k < 2)
+		return NAN;
+	mean = gsl_stats_mean(m, 1, k);
+	if (mean == 0)
+		return NAN;
+	var = gsl_stats_variance_m(m, 1, k, mean);
+	for (i = 0; i < k; i++)
+		wmean += (isfinite(w[i]) ? w[i] : 0) / (double)k;
+	sb2 = var - wmean > 0 ? var - wmean : 0;
+	if (between)
+		*between = sqrt(sb2) / fabs(mean);
+	return fmax(MMT_CMP_MIN_EFFECT, gsl_cdf_ugaussian_Pinv(0.975) * M_SQRT2 * sqrt(sb2) /
+			fabs(mean));
+}
+
 void mmt_cmp_decide(struct mmt_cmp *c, enum mmt_direction dir, double p_adj, double floor,
 		    double margin)
 {

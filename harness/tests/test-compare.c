@@ -334,6 +334,27 @@ static void test_mdc(void)
 	CHECK(!mmt_repeats_for(0.50, 0.02, 0.01, 0.05, 0.05, 0.80, 10), "beyond max: 0");
 }
 
+/* the floor from A/A runs: drift between the runs' means beyond what their repeats explain */
+static void test_aa_floor(void)
+{
+	/* means 100 and 110, each mean's own variance 4: var(m) 50, s_b^2 46, mean 105 */
+	const double m[] = { 100, 110 }, w[] = { 4, 4 };
+	/* means within what the repeats explain: no drift, the 1 % floor */
+	const double m2[] = { 100, 100.5 }, m3[] = { 100, 104, 96 }, w3[] = { 0, 0, 0 };
+	double f, b;
+
+	f = mmt_aa_floor(m, w, 2, &b);
+	CHECK(near(b, sqrt(46.0) / 105, 1e-12), "between %g", b);
+	CHECK(near(f, 1.959964 * sqrt(2.0) * sqrt(46.0) / 105, 1e-5), "floor %g, want %g", f,
+	      1.959964 * sqrt(2.0) * sqrt(46.0) / 105);
+	f = mmt_aa_floor(m2, w, 2, &b);
+	CHECK(f == MMT_CMP_MIN_EFFECT && b == 0, "no drift: floor %g between %g", f, b);
+	/* three runs, exact repeats: s_b = 4 (sample sd of 100, 104, 96), floor 10.9 % */
+	f = mmt_aa_floor(m3, w3, 3, NULL);
+	CHECK(near(f, 1.959964 * sqrt(2.0) * 4 / 100, 1e-5), "3 runs: floor %g", f);
+	CHECK(isnan(mmt_aa_floor(m, w, 1, NULL)), "one run: no floor");
+}
+
 /* a real-looking record scaled by 0.7 (30 % slower) is worse, also after Holm over 40 metrics */
 static void test_scaled_worse(void)
 {
@@ -361,6 +382,7 @@ int main(void)
 	test_ci_floor();
 	test_mdc();
 	test_scaled_worse();
+	test_aa_floor();
 	test_welch();
 	test_verdicts();
 	test_samples();

@@ -87,19 +87,30 @@ mkdir -p "$out/res"
 	fail "calibrate exited $?: $(cat "$out/e")"
 [ -s "$out/res/calibration/aa.json" ] || fail "no calibration written: $(cat "$out/o")"
 grep -q '^  cycles ' "$out/o" || fail "calibrate does not list cycles: $(cat "$out/o")"
-aa=$(jq '.workloads["uring-pin-fork"].metrics.cycles.aa_change_pct | fabs' "$out/res/calibration/aa.json")
-jq -e '.schema == "mmtorture-calibration/1" and
-       (.workloads["uring-pin-fork"].metrics.cycles | .n == 5 and .cov_pct > 0 and
-	.floor_pct >= 1 and (.repeats_for_pct | has("10")) and
-	(.detectable_pct_by_repeats["3"] > .detectable_pct_by_repeats["10"]))' \
+floor=$(jq '.workloads["uring-pin-fork"].metrics.cycles.floor_pct' "$out/res/calibration/aa.json")
+jq -e '.schema == "mmtorture-calibration/1" and .aa_counts.worse == 0 and
+       (.workloads["uring-pin-fork"].metrics.cycles | .n == 5 and .runs == 2 and .cov_pct > 0 and
+	.floor_pct >= 1 and .cov_between_runs_pct >= 0 and (.repeats_for_pct | has("10")) and
+	(.detectable_pct_by_repeats["3"] > .detectable_pct_by_repeats["10"]) and
+	.detectable_pct > .floor_pct)' \
 	"$out/res/calibration/aa.json" >/dev/null || fail "calibration: $(jq -c '.workloads[].metrics.cycles' "$out/res/calibration/aa.json")"
 "$MMT" compare --format json -o "$out/res" "$AA/upf-aa1" "$out/slow" >"$out/j" 2>"$out/e"
 [ $? = 1 ] || fail "compare with the calibration: exit $?: $(cat "$out/e")"
-jq -e --argjson aa "$aa" '(.calibration.file | endswith("aa.json")) and
+jq -e --argjson f "$floor" '(.calibration.file | endswith("aa.json")) and
 	(.workloads[0].rows[] | select(.metric == "cycles") | .floor_source == "calibration" and
-	 (.floor_pct - ([$aa, 1] | max) | fabs) < 1e-6 and .verdict == "worse")' "$out/j" >/dev/null ||
+	 (.floor_pct - $f | fabs) < 1e-6 and .verdict == "worse")' "$out/j" >/dev/null ||
 	fail "calibrated compare: $(jq -c '.calibration, (.workloads[0].rows[0] | {floor_pct, floor_source, verdict})' "$out/j")"
-ok "calibrate keeps the A/A noise; compare finds it, floor = |A/A change| ($aa %), x 0.7 still worse"
+"$MMT" compare -o "$out/res" "$AA/upf-aa1" "$AA/upf-aa2" >/dev/null || fail "calibrated A/A: exit $?"
+ok "calibrate keeps the A/A noise; compare finds it (floor $floor %), A/A exit 0, x 0.7 still worse"
+
+# three runs: a third run that drifted 20 % raises the floor
+"$SCALE" "$AA/upf-aa2/uring-pin-fork.json" "$out/drift/uring-pin-fork.json" cycles 0.8
+"$MMT" calibrate -o "$out/res" --name aa3 "$AA/upf-aa1" "$AA/upf-aa2" "$out/drift" >"$out/o" 2>&1
+[ $? = 1 ] || fail "a drifting A/A should exit 1: $(tail -3 "$out/o")"
+jq -e --argjson f "$floor" '.workloads["uring-pin-fork"].metrics.cycles | .runs == 3 and .floor_pct > $f' \
+	"$out/res/calibration/aa3.json" >/dev/null ||
+	fail "3 runs: $(jq -c '.workloads[].metrics.cycles' "$out/res/calibration/aa3.json")"
+ok "three A/A runs, one drifting 20 %: exit 1 (the setup drifts), floor raised to $(jq '.workloads[].metrics.cycles.floor_pct' "$out/res/calibration/aa3.json") %"
 
 # bad input
 jq '.system.kernel.release = "6.1.0-other"' "$AA/upf-aa2/uring-pin-fork.json" >"$out/other.json"
