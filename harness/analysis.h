@@ -200,8 +200,9 @@ extern const char mmt_calibrate_usage[];
  */
 json_t *mmt_calibration_load(const char *path, char *err, size_t errlen);
 /*
- * The newest calibration under results_dir/calibration/ made on the machine
- * of run a (hostname, CPU model, CPUs), or NULL (none: not an error).
+ * The calibration under results_dir/calibration/ made on the machine of run a
+ * (hostname, CPU model, CPUs) that covers most of a's workloads, the newest of
+ * those, or NULL (none: not an error).
  */
 json_t *mmt_calibration_find(const char *results_dir, const struct mmt_runset *a);
 void mmt_compare_print(json_t *model, enum mmt_format fmt, FILE *out);

@@ -105,10 +105,11 @@ json_t *mmt_calibration_load(const char *path, char *err, size_t errlen)
 
 json_t *mmt_calibration_find(const char *results_dir, const struct mmt_runset *a)
 {
-	char dir[PATH_MAX], path[PATH_MAX], err[PATH_MAX + 128];
+	char dir[PATH_MAX], path[PATH_MAX], err[PATH_MAX + 128], key[256];
 	const char *best_when = "";
 	json_t *best = NULL, *c;
 	struct dirent *de;
+	size_t best_cover = 0, cover, i;
 	DIR *d;
 
 	if (!results_dir || !a->nr)
@@ -128,11 +129,17 @@ json_t *mmt_calibration_find(const char *results_dir, const struct mmt_runset *a
 		if (!c)
 			continue;
 		when = json_string_value(json_object_get(c, "created")) ?: "";
-		if (same_host(json_object_get(c, "host"), a->recs[0].j) &&
-		    strcmp(when, best_when) > 0) {
+		/* the one covering most of A's workloads, then the newest */
+		for (i = 0, cover = 0; i < a->nr; i++) {
+			mmt_rec_key(&a->recs[i], key, sizeof(key));
+			cover += !!json_object_get(json_object_get(c, "workloads"), key);
+		}
+		if (same_host(json_object_get(c, "host"), a->recs[0].j) && cover &&
+		    (cover > best_cover || (cover == best_cover && strcmp(when, best_when) > 0))) {
 			json_decref(best);
 			best = c;
 			best_when = when;
+			best_cover = cover;
 		} else {
 			json_decref(c);
 		}

@@ -1571,13 +1571,26 @@ static void rules_text(json_t *m, char *buf, size_t len)
 		!strcmp(corr, "holm") ? "Holm, family-wise" : !strcmp(corr, "bh") ?
 		"Benjamini-Hochberg, false discovery rate" : "no correction",
 		MMT_CMP_ALPHA, (1 - MMT_CMP_ALPHA) * 100,
-		cal ? "from the A/A calibration, at least 1 %" : "1 %, no A/A calibration",
+		cal ? "from the A/A calibration where it has the workload, else 1 %" :
+		"1 %, no A/A calibration",
 		jdouble(json_object_get(r, "margin_pct"), MMT_CMP_MARGIN * 100),
 		MMT_CMP_MIN_SAMPLES, MMT_CMP_POWER * 100, MMT_CMP_MIN_SAMPLES);
 	if (cal && off < len)
-		snprintf(buf + off, len - off, "\ncalibration: %s (%s)",
+		off += (size_t)snprintf(buf + off, len - off, "\ncalibration: %s (%s)",
 			 json_string_value(json_object_get(cal, "file")) ?: "?",
 			 json_string_value(json_object_get(cal, "created")) ?: "?");
+	if (cal) {
+		json_t *x;
+		size_t i;
+
+		json_array_foreach(json_object_get(cal, "not_used"), i, x) {
+			if (off >= len)
+				break;
+			off += (size_t)snprintf(buf + off, len - off, "; not for %s: %s",
+				json_string_value(json_object_get(x, "workload")) ?: "?",
+				json_string_value(json_object_get(x, "why")) ?: "?");
+		}
+	}
 }
 
 static void counts_text(json_t *m, char *buf, size_t len)
