@@ -15,7 +15,7 @@
 # For each: the parent must PASS (else the row says so and the defect is not judged), the
 # known-bad kernel must FAIL. A row gives the defect, the workload, FAIL or missed, and the
 # seconds of workload time until the FAIL (warm-up + measured time of the failing repeat, or the
-# guest's run time when only the console caught a splat). The table goes to stdout and to
+# guest's run time when only the console caught a splat or the guest died before a record). The table goes to stdout and to
 # RESULTS/known-bad-<date>/table.md, with each boot's vm run directory beside it.
 # Exit: 0 every defect caught and every parent passed, 1 a defect missed or a parent failed,
 # 77 cannot run (QEMU missing), 99 bad usage or a build error.
@@ -97,8 +97,9 @@ boot() {
 	else
 		status=ERROR t=0 reason="no record came back (vm run exit $rc; see $OUT/$id.log)"
 	fi
-	# a splat only the console saw (e.g. at process exit) still fails the kernel
-	if [ "$status" = PASS ] && [ -r "$OUT/$id/vm.json" ] &&
+	# a splat only the console saw (e.g. at process exit) still fails the kernel, and so does a
+	# guest that panicked or hung before any record came back
+	if { [ "$status" = PASS ] || [ ! -r "$rec" ]; } && [ -r "$OUT/$id/vm.json" ] &&
 	   [ "$(jq -r '.verdict' "$OUT/$id/vm.json")" = FAIL ]; then
 		status=FAIL
 		t=$(jq -r '.boot_to_end_s // 0' "$OUT/$id/vm.json")
