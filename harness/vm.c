@@ -99,6 +99,9 @@ const char mmt_nightly_usage[] =
 	"after \"repeat\" boots gets more boots of both kernels, up to \"max_repeat\"\n"
 	"(default twice \"repeat\"), and a worse one is re-run once on fresh boots and\n"
 	"counts only if it reproduces (ab --confirm; \"confirm\": false turns it off).\n"
+	"With \"known_bad\": {\"source\": TREE, \"config\": C, \"series\": [NAME...]}\n"
+	"it then runs kernel/known-bad.sh: a known-bad kernel that no longer FAILs (the\n"
+	"suite lost detection power), or a parent that no longer PASSes, pages too.\n"
 	"Exit 0 when nothing pages, 1 on a regression or corruption, 99 on error.\n"
 	"FILE is JSON; see kernel/nightly.example.json.\n";
 
@@ -671,6 +674,42 @@ static int nightly_kernel(json_t *k, const char *builddir, char *image, size_t l
 	return 0;
 }
 
+/*
+ * Detection power: kernel/known-bad.sh builds every known-bad kernel named (all
+ * of them by default) and its parent, boots both and expects FAIL and PASS.
+ * Returns its exit: 0 all caught, 1 a defect missed or a parent failed.
+ */
+static int nightly_known_bad(json_t *kb, const char *builddir, const char *outdir)
+{
+	const char *src = json_string_value(json_object_get(kb, "source"));
+	const char *config = json_string_value(json_object_get(kb, "config"));
+	json_t *names = json_object_get(kb, "series"), *x;
+	char *av[64];
+	int n = 0;
+	size_t j;
+
+	if (!src) {
+		mmt_errmsg("nightly: \"known_bad\" needs \"source\", the kernel tree or tarball "
+			   "the known-bad series apply to");
+		return MMT_ERROR;
+	}
+	av[n++] = "--source";
+	av[n++] = (char *)src;
+	av[n++] = "-o";
+	av[n++] = (char *)builddir;
+	av[n++] = "--results";
+	av[n++] = (char *)outdir;
+	if (config) {
+		av[n++] = "--config";
+		av[n++] = (char *)config;
+	}
+	json_array_foreach(names, j, x)
+		if (json_is_string(x) && n < 62)
+			av[n++] = (char *)json_string_value(x);
+	av[n] = NULL;
+	return script("known-bad.sh", NULL, 0, n, av);
+}
+
 int mmt_cmd_nightly(int argc, char **argv)
 {
 	char images[2][PATH_MAX], err[PATH_MAX + 128];
@@ -788,6 +827,17 @@ int mmt_cmd_nightly(int argc, char **argv)
 	av[n] = NULL;
 	optind = 0;	/* reset getopt for a second parse */
 	i = mmt_cmd_ab(n, av);
+	x = json_object_get(cfg, "known_bad");
+	if (x && i != MMT_ERROR) {
+		int k = nightly_known_bad(x, builddir, outdir);
+
+		if (k == MMT_ERROR)
+			i = MMT_ERROR;
+		else if (k == 1)
+			i = MMT_FAIL;	/* lost detection power pages like a regression */
+		else if (k == MMT_SKIP)
+			printf("nightly: known-bad kernels not run (known-bad.sh could not run here)\n");
+	}
 	json_decref(cfg);
 	return i;
 
