@@ -194,6 +194,13 @@ fi
 SRC=$OUTDIR/src/$TREE
 OBJ=$OUTDIR/obj/$TREE-$CONFIG
 RES=$OUTDIR/build-$SERIES_ID-$CONFIG
+# A result of the same series and config from another tree (6.1 after 6.12, say) is kept, not
+# overwritten: it moves to build-<series>-<config>.<that tree>.
+if [ -r "$RES/source.txt" ] && ! grep -qx "tree: $SRC" "$RES/source.txt"; then
+	old=$(sed -n 's|^tree: .*/||p' "$RES/source.txt")
+	rm -rf -- "$RES.${old:-other}" && mv -- "$RES" "$RES.${old:-other}" &&
+		warn "kept the ${old:-other} build of '$SERIES' ($CONFIG) as $RES.${old:-other}"
+fi
 mkdir -p -- "$OUTDIR/src" "$OUTDIR/obj" || die "cannot write to $OUTDIR"
 
 # One build per source tree at a time: the work tree is shared by every series and config.
