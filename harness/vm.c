@@ -67,7 +67,8 @@ const char mmt_vm_usage[] =
 const char mmt_ab_usage[] =
 	"usage: mmtorture ab --base BZIMAGE_A --patched BZIMAGE_B [--repeat N] [-o DIR]\n"
 	"                    [--max-repeat M] [--confirm] [--headline]\n"
-	"                    [--calibration FILE] [vm options] -- RUN-ARGS...\n"
+	"                    [--calibration FILE] [--base-append CMDLINE]\n"
+	"                    [--patched-append CMDLINE] [vm options] -- RUN-ARGS...\n"
 	"\n"
 	"Boot the two kernels alternately (A B A B ...) N times each (default 3) under\n"
 	"QEMU, run `mmtorture run RUN-ARGS` in each boot, merge each side's boots into\n"
@@ -86,6 +87,11 @@ const char mmt_ab_usage[] =
 	"                      worse, a new splat, a (confirmed) worse headline metric\n"
 	"  --calibration FILE  the A/A calibration compare uses (default: the newest\n"
 	"                      of the machine under DIR/calibration/)\n"
+	"  --base-append CMDLINE, --patched-append CMDLINE\n"
+	"                      kernel command line added to that side's boots only\n"
+	"                      (vm run --append): one image with a boot parameter, e.g.\n"
+	"                      the same bzImage both sides and --patched-append\n"
+	"                      mmt_slow.fork_us=20000 for a known-slow series\n"
 	"\n"
 	"exit: compare's verdict (0 nothing worse, 1 worse or a FAIL), 99 on error\n";
 
@@ -287,6 +293,7 @@ struct ab_job {
 	int nrun;
 	struct mmt_cmp_opts o;
 	const char *calib;	/* --calibration FILE */
+	const char *append[2];	/* --base-append, --patched-append */
 };
 
 /* Boot pair i (base, then patched): the worse exit of the two, MMT_ERROR when one could not run. */
@@ -310,6 +317,10 @@ static int ab_boot_pair(const struct ab_job *j, const char *ab_id, int i, int to
 		av[n++] = run_id;
 		for (k = 0; k < j->nvm; k++)
 			av[n++] = j->vmopts[k];
+		if (j->append[s]) {
+			av[n++] = "--append";
+			av[n++] = (char *)j->append[s];
+		}
 		av[n++] = "--";
 		for (k = 0; k < j->nrun && n < 62; k++)
 			av[n++] = j->run_args[k];
@@ -471,6 +482,8 @@ int mmt_cmd_ab(int argc, char **argv)
 		{ "confirm", no_argument, NULL, 'C' },
 		{ "headline", no_argument, NULL, 'H' },
 		{ "calibration", required_argument, NULL, 'K' },
+		{ "base-append", required_argument, NULL, 'x' },
+		{ "patched-append", required_argument, NULL, 'y' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "mem", required_argument, NULL, 'm' },
@@ -517,6 +530,10 @@ int mmt_cmd_ab(int argc, char **argv)
 			break;
 		case 'K':
 			j.calib = optarg;
+			break;
+		case 'x':
+		case 'y':
+			j.append[c == 'y'] = optarg;
 			break;
 		case 'o':
 			j.outdir = optarg;

@@ -6,7 +6,9 @@
 # on fresh boots, exit 1; one slow only on its first boots is not reproduced
 # and does not page; an inconclusive headline metric gets more boots up to
 # --max-repeat.  A kernel series that adds a fixed delay to a hot path is
-# judged the same way (kernel/series/known-bad).
+# judged the same way (kernel/series/known-slow); --patched-append and
+# --base-append give one side's boots a kernel command line (here a factor= the
+# stand-in honours, as a known-slow kernel honours mmt_slow.fork_us=).
 # usage: ab.sh MMTORTURE DATADIR
 . "$(dirname "$0")/lib.sh"
 MMT=$1 DATA=$2
@@ -19,11 +21,14 @@ cat >"$out/kdir/vm-run.sh" <<'SH'
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) K=$2; shift 2 ;; --results) R=$2; shift 2 ;; --run-id) ID=$2; shift 2 ;;
+	--append) APPEND=$2; shift 2 ;;
 	--) shift; break ;; *) shift ;;
 	esac
 done
 factor=1 noise=0.02 bad_boots=
 . "$K"
+for w in $APPEND; do case $w in factor=*) factor=${w#factor=} ;; esac; done
+echo "$ID ${APPEND:-none}" >>"$R/appends"
 n=$(( $(cat "$K.count" 2>/dev/null || echo 0) + 1 )); echo $n >"$K.count"
 [ -n "$bad_boots" ] && [ $n -gt "$bad_boots" ] && factor=1
 m=$(awk -v f="$factor" -v z="$noise" -v k=$n 'BEGIN { print f * (1 + z * ((k % 3) - 1)) }')
@@ -77,7 +82,23 @@ grep -q 'still 1 headline metric inconclusive after 5 boots each' "$out/noisy.lo
 [ "$(jq .run.repeats "$(last_ab patched)/demo.json")" = 5 ] || fail "noisy: not 5 boots merged"
 ok "an inconclusive headline metric gets more interleaved boots, up to --max-repeat, and does not page"
 
+rm -f "$out"/k/*.count "$out"/res/appends
+ab_run 1 append.log --base "$out/k/aa" --patched "$out/k/aa" --repeat 3 --patched-append "quiet factor=0.7"
+grep -q 'summary: 1 worse (1 headline), 0 better' "$out/append.log" || fail "--patched-append: $(cat "$out/append.log")"
+[ "$(grep -c -- '-patched-[0-9]* quiet factor=0.7$' "$out/res/appends")" = 3 ] &&
+	[ "$(grep -c -- '-base-[0-9]* none$' "$out/res/appends")" = 3 ] ||
+	fail "--patched-append reached the wrong boots: $(cat "$out/res/appends")"
+ok "--patched-append: only the patched boots get it (one image, 30 % slower by its parameter): worse, exit 1"
+
+rm -f "$out"/k/*.count "$out"/res/appends
+ab_run 0 bappend.log --base "$out/k/aa" --patched "$out/k/aa" --repeat 3 --base-append "factor=0.7"
+grep -q 'summary: 0 worse (0 headline), 1 better' "$out/bappend.log" || fail "--base-append: $(cat "$out/bappend.log")"
+[ "$(grep -c -- '-base-[0-9]* factor=0.7$' "$out/res/appends")" = 3 ] ||
+	fail "--base-append reached the wrong boots: $(cat "$out/res/appends")"
+ok "--base-append: only the base boots get it: the patched side is better, exit 0"
+
 "$MMT" ab --base "$out/k/base" --patched "$out/k/slow" --repeat 3 --max-repeat 2 -- x >/dev/null 2>"$out/e"
 [ $? = 99 ] && grep -q 'below --repeat' "$out/e" || fail "--max-repeat < --repeat: $(cat "$out/e")"
 "$MMT" ab --help | grep -q -- '--confirm' || fail "ab --help does not document --confirm"
+"$MMT" ab --help | grep -q -- '--patched-append' || fail "ab --help does not document --patched-append"
 echo "all passed"
