@@ -304,6 +304,8 @@ int mmt_knob_read_u64(const char *path, uint64_t *value);
  * node when bound).  Returns the number of free pages now available or -errno.
  */
 long mmt_hugetlb_reserve(struct mmt_ctx *ctx, unsigned long pages);
+/* The same on one node, whatever --mem-node says (-1: the global pool). */
+long mmt_hugetlb_reserve_node(struct mmt_ctx *ctx, int node, unsigned long pages);
 /* Mount fstype (e.g. "hugetlbfs") on a fresh directory; unmounted on restore. */
 int mmt_mount_tmp(struct mmt_ctx *ctx, const char *fstype, const char *options,
 		  char *path, size_t len);

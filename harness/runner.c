@@ -629,6 +629,11 @@ long mmt_hugetlb_reserve(struct mmt_ctx *c, unsigned long pages)
 	return sum;
 }
 
+long mmt_hugetlb_reserve_node(struct mmt_ctx *c, int node, unsigned long pages)
+{
+	return hugetlb_reserve_node(c, node, pages);
+}
+
 static long hugetlb_reserve_node(struct mmt_ctx *c, int node, unsigned long pages)
 {
 	char nr_path[PATH_MAX], free_path[PATH_MAX];

@@ -54,6 +54,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <numaif.h>
 #include <liburing.h>
 
 #include "mmt-compat.h"
@@ -111,6 +112,9 @@ enum upf_metric {
 	M_CHILD_KILLED,
 	M_FULL_SCANS,
 	M_ROGUE_WRITES,
+	M_HUGETLB_MOVABLE,
+	M_HUGETLB_MIGRATED,
+	M_HUGETLB_MOVABLE_FAILED,
 	NR_METRICS
 };
 
@@ -163,6 +167,12 @@ static const struct mmt_metric upf_metrics[NR_METRICS + 1] = {
 		"khugepaged full scans completed during the run" },
 	[M_ROGUE_WRITES] = { "rogue_writes", "writes", MMT_TOTAL, MMT_BETTER_NONE,
 		"--inject corrupt: garbage writes that landed in a pinned buffer" },
+	[M_HUGETLB_MOVABLE] = { "hugetlb_movable_pins", "cycles", MMT_TOTAL, MMT_BETTER_NONE,
+		"hugetlb cycles whose buffer was in ZONE_MOVABLE when pinning began (-p movable)" },
+	[M_HUGETLB_MIGRATED] = { "hugetlb_movable_migrated", "cycles", MMT_TOTAL, MMT_BETTER_NONE,
+		"of those, pins that moved the buffer out of ZONE_MOVABLE, as FOLL_LONGTERM must" },
+	[M_HUGETLB_MOVABLE_FAILED] = { "hugetlb_movable_pin_failed", "cycles", MMT_TOTAL,
+		MMT_BETTER_NONE, "hugetlb cycles whose pin of a buffer in ZONE_MOVABLE failed (ENOMEM/EAGAIN)" },
 	{}
 };
 
@@ -177,6 +187,10 @@ static const struct mmt_param upf_params[] = {
 	  NULL },
 	{ "compact_ms", MMT_P_INT, "500", "pressure role: ms between compactions (0: none)",
 	  0, 60000, NULL },
+	{ "movable", MMT_P_CHOICE, "auto",
+	  "hugetlb backing: prefer the node with ZONE_MOVABLE memory for the buffer, so a "
+	  "FOLL_LONGTERM pin must migrate it out; auto = when there is such memory",
+	  0, 0, "auto|yes|no" },
 	{}
 };
 
@@ -191,6 +205,8 @@ struct upf_priv {
 	int have_full_scans;
 	uint64_t compact_ns;
 	uint64_t full_scans0;
+	int movable_node;		/* hugetlb buffers preferred here; -1: no placement */
+	uint64_t block_bytes;		/* memory block size, to find a pfn's block */
 };
 
 /* One pinner worker's resources. */
@@ -371,6 +387,74 @@ static int map_backing(int b, size_t size, char **bufp)
 }
 
 /* mprotect one subpage of every 2 MiB read-only and back: the PMD mappings get split. */
+/*
+ * ZONE_MOVABLE placement.  A FOLL_LONGTERM pin must not leave a page in
+ * ZONE_MOVABLE (offlining could never migrate it): gup migrates such a page
+ * out before pinning it.  Hugetlb pages get there only when the pool was
+ * grown on a node with movable memory, so the hugetlb buffer is preferred on
+ * that node and every pin of it is checked before and after.
+ */
+
+/* The first node whose ZONE_MOVABLE manages pages (*pages: how many), or -1. */
+static int movable_zone_node(unsigned long *pages)
+{
+	char line[256];
+	unsigned long n;
+	int node = -1, cur = -1;
+	bool in_movable = false;
+	FILE *f = fopen("/proc/zoneinfo", "re");
+
+	if (!f)
+		return -1;
+	while (node < 0 && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Node ", 5)) {
+			char zone[32];
+
+			in_movable = sscanf(line, "Node %d, zone %31s", &cur, zone) == 2 &&
+				     !strcmp(zone, "Movable");
+		} else if (in_movable && sscanf(line, " managed %lu", &n) == 1 && n > 0) {
+			node = cur;
+			*pages = n;
+		}
+	}
+	fclose(f);
+	return node;
+}
+
+/* 1 if the page at addr lives in a ZONE_MOVABLE memory block, 0 if not, -errno. */
+static int page_in_movable(const struct pinner *pn, const char *addr, uint64_t *pfnp)
+{
+	char path[96], zone[64];
+	uint64_t ent;
+	off_t off = (off_t)((uintptr_t)addr / pn->page_size) * (off_t)sizeof(ent);
+
+	if (pread(pn->pagemap_fd, &ent, sizeof(ent), off) != (ssize_t)sizeof(ent))
+		return -EIO;
+	if (!(ent >> 63))
+		return -ENOENT;
+	*pfnp = ent & ((1ull << 55) - 1);
+	if (!*pfnp)
+		return -EPERM;	/* PFNs hidden: not CAP_SYS_ADMIN */
+	snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%" PRIu64 "/valid_zones",
+		 *pfnp * pn->page_size / pn->pv->block_bytes);
+	if (mmt_knob_read(path, zone, sizeof(zone)))
+		return -EIO;
+	return !strncmp(zone, "Movable", 7);
+}
+
+/* Which pages of the hugetlb buffer are in ZONE_MOVABLE: a bitmap (bit i = page i). */
+static uint64_t movable_pages(const struct pinner *pn, const char *buf, size_t size,
+			      uint64_t *pfns)
+{
+	uint64_t mask = 0;
+	size_t i;
+
+	for (i = 0; i * HPAGE_SIZE < size && i < 64; i++)
+		if (page_in_movable(pn, buf + i * HPAGE_SIZE, &pfns[i]) == 1)
+			mask |= 1ull << i;
+	return mask;
+}
+
 static int split_pmd_mappings(char *buf, size_t size, size_t page)
 {
 	size_t off;
@@ -671,6 +755,7 @@ static int pinner_cycle(struct pinner *pn, int b, bool linger, bool unpin_first)
 	uint64_t t0, t1;
 	pid_t pid, self = getpid();
 	char *buf;
+	uint64_t in_movable = 0, pfns[64], pfns_after[64];
 
 	ret = map_backing(b, size, &buf);
 	if (ret == -ENOMEM || ret == -EAGAIN) {
@@ -679,6 +764,15 @@ static int pinner_cycle(struct pinner *pn, int b, bool linger, bool unpin_first)
 	}
 	if (ret)
 		return mmt_werror(w, "backing %s: mmap: %s", backing_name[b], strerror(-ret));
+	if (b == B_HUGETLB && pn->pv->movable_node >= 0) {
+		/* preferred, not bound: a node without free pages must not SIGBUS the fill */
+		unsigned long node_mask = 1ul << pn->pv->movable_node;
+
+		if (mbind(buf, size, MPOL_PREFERRED, &node_mask, sizeof(node_mask) * 8, 0)) {
+			status = mmt_werror(w, "mbind: %s", strerror(errno));
+			goto out_unmap;
+		}
+	}
 	pat_fill(buf, size, pat_base(w->seed, pn->cycle, PAT_A));
 	if (b == B_PTE_THP) {
 		ret = split_pmd_mappings(buf, size, pn->page_size);
@@ -689,18 +783,39 @@ static int pinner_cycle(struct pinner *pn, int b, bool linger, bool unpin_first)
 	}
 	if (b == B_THP || b == B_PTE_THP)
 		thp_proof(pn, b, buf, size);
+	if (b == B_HUGETLB && pn->pv->movable_node >= 0)
+		in_movable = movable_pages(pn, buf, size, pfns);
+	if (in_movable)
+		mmt_add(w, M_HUGETLB_MOVABLE, 1);
 
 	iov.iov_base = buf;
 	iov.iov_len = size;
 	ret = io_uring_register_buffers(&pn->ring, &iov, 1);
 	if (ret == -ENOMEM || ret == -EAGAIN) {
 		mmt_add(w, M_PIN_FAILED, 1);
+		if (in_movable)
+			mmt_add(w, M_HUGETLB_MOVABLE_FAILED, 1);
 		goto out_unmap;
 	}
 	if (ret) {
 		status = mmt_werror(w, "backing %s: io_uring_register_buffers: %s",
 				    backing_name[b], strerror(-ret));
 		goto out_unmap;
+	}
+	if (in_movable) {
+		uint64_t still = movable_pages(pn, buf, size, pfns_after) & in_movable;
+
+		if (still) {
+			int i = __builtin_ctzll(still);
+
+			status = mmt_fail(w, "backing hugetlb: a FOLL_LONGTERM pin (io_uring "
+					  "registration) left huge page %d of the buffer in "
+					  "ZONE_MOVABLE (pfn %#" PRIx64 " before, %#" PRIx64
+					  " after): offlining can never migrate it",
+					  i, pfns[i], pfns_after[i]);
+			goto out_unpin;
+		}
+		mmt_add(w, M_HUGETLB_MIGRATED, 1);
 	}
 	publish(w, buf, size);
 
@@ -809,7 +924,7 @@ static int pinner_run(struct mmt_worker *w)
 	}
 	/* The child never uses it; keep the parent's writes to it free of COW faults. */
 	madvise(pn.scratch, pv->size, MADV_DONTFORK);
-	if (pv->have_pm_scan || pv->have_kpageflags) {
+	if (pv->have_pm_scan || pv->have_kpageflags || pv->movable_node >= 0) {
 		pn.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 		if (pn.pagemap_fd < 0) {
 			status = mmt_werror(w, "open /proc/self/pagemap: %s", strerror(errno));
@@ -1079,6 +1194,64 @@ static void drop_backing(bool *on, int b, char *why, size_t len,
 	}
 }
 
+/*
+ * -p movable: grow the pool on the node with ZONE_MOVABLE memory (a fresh
+ * movable allocation takes the highest zone first) and prefer that node for
+ * the hugetlb buffers.  Which pages really were movable is checked per pin.
+ */
+static void place_movable(struct mmt_ctx *ctx, struct upf_priv *pv, bool *on, char *why,
+			  size_t len, unsigned long per_buf)
+{
+	const char *mode = mmt_param_str(ctx, "movable");
+	bool must = mode && !strcmp(mode, "yes");
+	unsigned long managed = 0, need;
+	char hex[32];
+	long avail;
+	int node;
+
+	if (mode && !strcmp(mode, "no"))
+		return;
+	node = movable_zone_node(&managed);
+	if (node < 0 || node >= 64) {
+		if (must)
+			drop_backing(on, B_HUGETLB, why, len, "movable=yes: no memory in "
+				     "ZONE_MOVABLE (boot with movablecore=, or online a memory "
+				     "block with online_movable)");
+		else
+			mmt_note(ctx, "hugetlb: no ZONE_MOVABLE memory here, so no pin of a movable "
+				 "hugetlb page is tested (-p movable)");
+		return;
+	}
+	if (mmt_mem_node(ctx) >= 0) {
+		mmt_note(ctx, "hugetlb: --mem-node decides placement; ZONE_MOVABLE of node %d "
+			 "not used", node);
+		return;
+	}
+	if (mmt_knob_read("/sys/devices/system/memory/block_size_bytes", hex, sizeof(hex)) ||
+	    !(pv->block_bytes = strtoull(hex, NULL, 16))) {
+		if (must)
+			drop_backing(on, B_HUGETLB, why, len,
+				     "movable=yes: no memory block size in sysfs");
+		return;
+	}
+	need = (unsigned long)mmt_nr_workers(ctx) * per_buf + 1;
+	avail = mmt_hugetlb_reserve_node(ctx, node, need);
+	if (avail < 0 || (unsigned long)avail < need) {
+		if (must)
+			drop_backing(on, B_HUGETLB, why, len, "movable=yes: %ld of %lu 2 MiB "
+				     "pages free on node %d", avail < 0 ? 0 : avail, need, node);
+		else
+			mmt_note(ctx, "hugetlb: only %ld of %lu 2 MiB pages free on node %d "
+				 "(ZONE_MOVABLE); buffers placed by the kernel",
+				 avail < 0 ? 0 : avail, need, node);
+		return;
+	}
+	pv->movable_node = node;
+	mmt_note(ctx, "hugetlb: buffers preferred on node %d, whose ZONE_MOVABLE manages %lu "
+		 "pages; %ld free 2 MiB pages there; each pin of a movable page must move it "
+		 "out of ZONE_MOVABLE", node, managed, avail);
+}
+
 static int upf_setup(struct mmt_ctx *ctx)
 {
 	struct upf_priv *pv = mmt_priv(ctx);
@@ -1091,6 +1264,7 @@ static int upf_setup(struct mmt_ctx *ctx)
 	long avail;
 	int b, ret;
 
+	pv->movable_node = -1;
 	pv->size = mmt_param_size(ctx, "size");
 	if (!pv->size || pv->size % HPAGE_SIZE)
 		return mmt_error(ctx, "size=%" PRIu64 " is not a multiple of 2 MiB", pv->size);
@@ -1133,11 +1307,18 @@ static int upf_setup(struct mmt_ctx *ctx)
 		else
 			mmt_note(ctx, "hugetlb: %ld free 2 MiB pages for %lu needed", avail, need);
 	}
+	if (on[B_HUGETLB])
+		place_movable(ctx, pv, on, why, sizeof(why), per_buf);
 	for (b = 0; b < NR_BACKINGS; b++) {
 		if (!on[b])
 			continue;
 		ret = probe_backing(&ring, b, &what);
-		if (ret)
+		if (ret == -ENOMEM && b == B_HUGETLB && pv->movable_node >= 0 &&
+		    !strcmp(what, "io_uring_register_buffers"))
+			/* its page may sit in ZONE_MOVABLE: the workers judge such pins */
+			mmt_note(ctx, "hugetlb: the setup probe's pin failed with ENOMEM; "
+				 "kept, the workers count and judge pins of movable pages");
+		else if (ret)
 			drop_backing(on, b, why, sizeof(why), "%s: %s", what, strerror(-ret));
 	}
 	io_uring_queue_exit(&ring);
@@ -1214,6 +1395,26 @@ static int upf_verify(struct mmt_ctx *ctx)
 		 sum_ctr(s, n, M_CHILD_CHECKS), sum_ctr(s, n, M_MAP_FAILED),
 		 sum_ctr(s, n, M_PIN_FAILED), sum_ctr(s, n, M_FORK_FAILED),
 		 sum_ctr(s, n, M_CHILD_KILLED));
+	if (pv->movable_node >= 0) {
+		uint64_t mv = sum_ctr(s, n, M_HUGETLB_MOVABLE);
+
+		uint64_t moved = sum_ctr(s, n, M_HUGETLB_MIGRATED);
+		uint64_t failed = sum_ctr(s, n, M_HUGETLB_MOVABLE_FAILED);
+
+		mmt_note(ctx, "hugetlb: %" PRIu64 " cycles tried to pin a buffer in ZONE_MOVABLE "
+			 "(node %d); the pin moved it out in %" PRIu64 ", failed in %" PRIu64, mv,
+			 pv->movable_node, moved, failed);
+		/* a kernel that can pin movable hugetlb pages succeeds at least sometimes */
+		if (all_passed && failed >= 3 && !moved)
+			return mmt_fail_ctx(ctx, "backing hugetlb: all %" PRIu64 " FOLL_LONGTERM pins "
+					    "(io_uring registrations) of a buffer in ZONE_MOVABLE "
+					    "failed with ENOMEM/EAGAIN instead of migrating it "
+					    "out", failed);
+		if (!mv && all_passed && mmt_param_str(ctx, "movable") &&
+		    !strcmp(mmt_param_str(ctx, "movable"), "yes"))
+			return mmt_error(ctx, "movable=yes, but no hugetlb buffer was in "
+					 "ZONE_MOVABLE when pinned");
+	}
 
 	att = sum_ctr(s, n, M_THP_ATTEMPTS);
 	if (att) {
