@@ -136,6 +136,11 @@
 #define HS_PM_WINDOW	4u			/* hugetlb pages per pagemap walk */
 #define HS_MC_WINDOW	8u			/* hugetlb pages per mincore walk */
 #define HS_SAMPLE	16			/* pagemap samples in the reshare probe */
+#define HS_FOREIGN_SALT	0x666f726569676e21ull	/* the stale role's foreign fill words */
+#define HS_BAL_PMDS	256u			/* stale ballast: 2 MiB ranges after the range */
+#define HS_BAL_PAGES	16u			/* 4 KiB pages populated in each */
+#define HS_BAL_LEN	((size_t)HS_BAL_PMDS * HS_HPAGE)
+#define HS_ST_WARM	256u			/* pages the stale unmapper faults, its sibling probes */
 
 #define HS_IDX_BITS	24
 #define HS_IDX_MASK	((1u << HS_IDX_BITS) - 1)
@@ -198,6 +203,12 @@ enum {
 	M_ACCESS_MISS,
 	M_REUSE,
 	M_REUSE_LAT,
+	M_STALE,		/* stale role: munmap + punch + reuse cycles */
+	M_STALE_MUNMAP_LAT,
+	M_STALE_INWIN,
+	M_STALE_REUSED,
+	M_STALE_FLUSHED,
+	M_STALE_OLD,
 };
 
 static const struct mmt_metric hs_metrics[] = {
@@ -291,6 +302,21 @@ static const struct mmt_metric hs_metrics[] = {
 		"filled and checked right after an unshare, in the unsharer and every other mm" },
 	[M_REUSE_LAT] = { "reuse_fill_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
 		"from the end of an unshare to the end of the fill that follows it" },
+	[M_STALE] = { "stale", "cycles/s", MMT_RATE, MMT_BETTER_DEFAULT,
+		"stale role (-p stale): munmap of the shared range + ballast by one thread while "
+		"a sibling on another CPU punches a page it holds in its TLB, refaults the freed "
+		"page elsewhere with foreign data and reads the punched page again" },
+	[M_STALE_MUNMAP_LAT] = { "stale_munmap_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
+		"the stale role's munmap of the shared range and its anonymous ballast" },
+	[M_STALE_INWIN] = { "stale_in_window", "cycles", MMT_TOTAL, MMT_BETTER_NONE,
+		"cycles whose punch, refault and re-read all ended before the munmap returned" },
+	[M_STALE_REUSED] = { "stale_reused", "cycles", MMT_TOTAL, MMT_BETTER_NONE,
+		"of those, cycles where the foreign refault got the punched page's own PFN" },
+	[M_STALE_FLUSHED] = { "stale_flushed", "reads", MMT_TOTAL, MMT_BETTER_NONE,
+		"re-reads of the punched page that faulted: its TLB entry was gone (correct)" },
+	[M_STALE_OLD] = { "stale_old", "reads", MMT_TOTAL, MMT_BETTER_NONE,
+		"re-reads that still saw the page's old stamp through a kept TLB entry (legal "
+		"while the page is not yet freed: the munmap's gather holds it until its flush)" },
 	{ }
 };
 
@@ -313,6 +339,7 @@ struct hs_priv {
 	uint32_t gup_kinds;		/* enum hs_gup_kind bits that can run here */
 	uint32_t reuse_ranges;
 	uint32_t strict_punch;		/* own word zero after a punch only if punch_seq moved */
+	uint32_t stale;			/* the stale role runs (-p stale=yes) */
 	char dio_path[128];		/* O_DIRECT target: a file, or a loop device over one */
 	char dio_why[160];		/* why the O_DIRECT kinds cannot run, "" if they can */
 	char uring_why[160];
@@ -371,6 +398,11 @@ static void hs_describe(uint64_t v, uint64_t salt, unsigned int copy, char *buf,
 
 	if (!v)
 		snprintf(buf, len, "zero (no stamp)");
+	else if (!hs_stamp_parse(v, salt, copy, &idx, &gen) &&
+		 hs_stamp_parse(v, salt ^ HS_FOREIGN_SALT, copy, &idx, &gen))
+		snprintf(buf, len, "%#018" PRIx64 " (the stale role's foreign fill of cycle %u, "
+			 "written into a private hugetlb page right after it punched page %u: "
+			 "that freed page, reused)", v, gen, idx);
 	else if (!hs_stamp_parse(v, salt, copy, &idx, &gen))
 		snprintf(buf, len, "%#018" PRIx64 " (not a %s stamp of this run)", v,
 			 copy == HS_HEAD ? "head" : "tail");
@@ -418,12 +450,18 @@ static bool hs_is_cyc_page(int ncyc, uint32_t p)
 	return ncyc > 0 && p % HS_CYC_STRIDE == HS_CYC_STRIDE - 1;
 }
 
-/* Owner of page p within its role (toucher or unsharer), -1 when nobody writes it. */
+/* 1 when the stale role runs: it owns every (ncyc + 1)th punched page, as owner ncyc. */
+static int hs_nstale;
+
+/*
+ * Owner of page p within its role (toucher or unsharer; a punched page's owner
+ * ncyc is the stale worker), -1 when nobody writes it.
+ */
 static int hs_owner(int ntouch, int ncyc, uint32_t p, bool *cyc)
 {
 	*cyc = hs_is_cyc_page(ncyc, p);
 	if (*cyc)
-		return (int)((p / HS_CYC_STRIDE) % (uint32_t)ncyc);
+		return (int)((p / HS_CYC_STRIDE) % (uint32_t)(ncyc + hs_nstale));
 	return ntouch > 0 ? (int)(p % (uint32_t)ntouch) : -1;
 }
 
@@ -435,6 +473,7 @@ static volatile sig_atomic_t hs_jmp_armed;
 static __thread sigjmp_buf hs_tjmp;
 static __thread volatile sig_atomic_t hs_tjmp_armed;
 static __thread void *volatile hs_tfault_addr;
+static __thread volatile sig_atomic_t hs_tjmp_any;	/* armed for addresses off the range too */
 static volatile sig_atomic_t hs_in_child;
 static void *volatile hs_fault_addr;
 static volatile sig_atomic_t hs_fault_sig;
@@ -448,6 +487,11 @@ static void hs_on_fault(int sig, siginfo_t *si, void *uc)
 	uint64_t a = (uint64_t)(uintptr_t)si->si_addr;
 
 	(void)uc;
+	if (hs_tjmp_armed && hs_tjmp_any) {
+		hs_tjmp_armed = 0;
+		hs_tfault_addr = si->si_addr;
+		siglongjmp(hs_tjmp, 1);
+	}
 	if (!hp || a < hp->addr || a >= hp->addr + hp->size) {
 		/* Not on the shared range: not ours to explain; crash as usual. */
 		signal(sig, SIG_DFL);
@@ -534,6 +578,7 @@ static void hs_local_init(struct hs_local *l, struct mmt_worker *w)
 		l->ncyc = 0;
 	l->pagemap = -1;
 	l->rng = w->seed ^ 0x6875676574626c73ull;
+	hs_nstale = !!l->hp->stale;
 }
 
 static uint32_t hs_rand(struct hs_local *l, uint32_t n)
@@ -2318,6 +2363,554 @@ static int storm_run(struct mmt_worker *w)
 	return hs_guard(w, hs_storm, "fork_storm");
 }
 
+/*
+ * ---- stale: a punched page read again through the TLB entry an unsharing munmap kept ----
+ *
+ * One process (role "stale", -p stale=yes), two threads on two CPUs.  The main thread U
+ * maps an anonymous ballast right after the shared range (HS_BAL_PMDS 2 MiB ranges with
+ * HS_BAL_PAGES pages each, no THP), faults HS_ST_WARM pages of the range (sharing the PMD
+ * table) and then munmaps range + ballast in one call.  The kernel zaps the hugetlb VMA first
+ * - unsharing this mm's PUD entry and, on a correct kernel, flushing this mm's TLB before it
+ * drops the i_mmap_rwsem - then the ballast, frees page tables and only then finishes its
+ * mmu_gather.  The sibling S, pinned to the other CPU, holds a TLB entry for one of its own
+ * punched-page class pages p (it just read it), waits until a read of a page it has not
+ * touched faults (the PUD entry is gone: S's CPU walks the tables, the vma is already
+ * detached), punches p at once (fallocate waits for the i_mmap_rwsem, so it runs right after
+ * the zap of the hugetlb VMA), faults a private hugetlb page bound to p's node (the pool
+ * hands out the page it got back last: the punched one) and fills its head and tail with
+ * foreign words, then reads p again through this mm.  The vma is detached, so only a TLB
+ * entry can answer: a fault (flushed, correct), or p's old stamp (legal: when nothing was
+ * shared the page is still held by the munmap's gather until its flush).  Anything else -
+ * the foreign fill, zero, another stamp - is a page freed while this mm's TLB still mapped
+ * it: FAIL.  Unless -p inmm excludes it, this process also runs an access thread, pinned to
+ * U's CPU, which runs while U is preempted inside its munmap and reads p often.
+ */
+#define HS_MADV_POPULATE_WRITE	23
+#define HS_MPOL_BIND		2
+#define HS_MPOL_F_NODE		1
+#define HS_MPOL_F_ADDR		2
+#ifndef MAP_HUGETLB
+#define MAP_HUGETLB		0x40000
+#endif
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT		26
+#endif
+
+static struct {
+	uint32_t go;		/* cycle n: the range is mapped, S may prepare */
+	uint32_t ready;		/* S prepared cycle n */
+	uint32_t in;		/* cycle n: U's munmap is about to start or running */
+	uint32_t out;		/* cycle n: U's munmap returned */
+	uint32_t done;		/* S checked cycle n */
+	uint32_t quit;		/* U stopped; the range is mapped */
+	uint32_t exited;	/* S returned */
+	int fifo;		/* S runs SCHED_FIFO */
+	uint32_t warm[HS_ST_WARM];
+	uint32_t nwarm;
+	uint32_t victim;	/* the page S holds this cycle, for the access thread */
+	int cpu[2];
+} hs_stl;
+
+static inline uint32_t hs_ld(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void hs_set(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+	syscall(SYS_futex, p, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* Sleep while *p == cur, at most 5 ms (callers re-check why they wait). */
+static inline void hs_nap(uint32_t *p, uint32_t cur)
+{
+	struct timespec ts = { 0, 5000000 };
+
+	syscall(SYS_futex, p, FUTEX_WAIT_PRIVATE, cur, &ts, NULL, 0);
+}
+
+static void hs_pin(pthread_t pt, int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pt, sizeof(set), &set);	/* best effort */
+}
+
+/* PFN of the hugetlb page at va in this mm, 0 if unknown. */
+static uint64_t hs_self_pfn(int pm, uintptr_t va)
+{
+	uint64_t e = 0;
+
+	if (pm < 0 || hs_pagemap_read(pm, va, 1, &e) || !(e & PM_PRESENT))
+		return 0;
+	return e & PM_PFN_MASK;
+}
+
+/*
+ * S: wait for U's step n; false when U quit.  U, once it saw S ready, always
+ * goes on to its munmap, so only the wait for `go` gives up when the run ends.
+ */
+static bool hs_st_wait(struct hs_thr *t, uint32_t *what, uint32_t n)
+{
+	uint32_t cur;
+
+	while ((cur = hs_ld(what)) != n) {
+		if (hs_ld(&hs_stl.quit) || hs_failed() ||
+		    (what == &hs_stl.go && !mmt_running(t->w)))
+			return false;
+		hs_nap(what, cur);
+	}
+	return true;
+}
+
+/* S: the punched page pending from the last cycle is mapped again: it must read zero. */
+static int hs_st_refill(struct hs_thr *t, uint32_t p)
+{
+	const struct hs_priv *hp = t->l.hp;
+	uint32_t g;
+	unsigned int c;
+	uint64_t v;
+
+	if (sigsetjmp(hs_tjmp, 0))
+		return hs_tfail(t, MMT_FAIL, "fault at %p refilling punched page %u through this "
+				"mm's range, mapped again", hs_tfault_addr, p);
+	hs_tjmp_any = 0;
+	hs_tjmp_armed = 1;
+	for (c = HS_HEAD; c <= HS_TAIL; c++) {
+		v = hs_load(t->l.addr, p, c);
+		if (v) {
+			char found[200];
+
+			hs_tjmp_armed = 0;
+			hs_found(hp, v, c, found, sizeof(found));
+			return hs_tfail(t, MMT_FAIL, "page %u %s word (file offset %#lx), punched by "
+					"this thread and mapped again, reads %s: expected zero (a new "
+					"page)", p, c == HS_HEAD ? "head" : "tail",
+					(unsigned long)p * HS_HPAGE + (c == HS_HEAD ? 0 : HS_HPAGE - 8),
+					found);
+		}
+	}
+	g = (__atomic_load_n(&hp->gen[p], __ATOMIC_RELAXED) + 1) & HS_GEN_MASK;
+	hs_store(t->l.addr, p, HS_HEAD, hs_stamp(hp->salt, p, g, HS_HEAD));
+	hs_store(t->l.addr, p, HS_TAIL, hs_stamp(hp->salt, p, g, HS_TAIL));
+	hs_tjmp_armed = 0;
+	__atomic_store_n(&((struct hs_priv *)hp)->gen[p], g, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&((struct hs_priv *)hp)->punch_seq[p], 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+struct hs_st_cycle {
+	uint32_t n, p, g;
+	uint64_t hv, tv;	/* p's words as read before the cycle */
+	uint64_t pfn0, pfn1;	/* p's PFN before; the foreign page's after */
+	void *fm;		/* the private hugetlb page */
+	int node;
+};
+
+/* S, before the window: read p (TLB entry), find its page, map the foreign page on its node. */
+static int hs_st_prepare(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
+{
+	const struct hs_priv *hp = t->l.hp;
+	unsigned long mask[4] = { 0 };
+	int node = -1;
+
+	cy->g = __atomic_load_n(&hp->gen[cy->p], __ATOMIC_ACQUIRE);
+	if (sigsetjmp(hs_tjmp, 0))
+		return hs_tfail(t, MMT_FAIL, "fault at %p reading page %u of this mm's range, "
+				"mapped read-write throughout", hs_tfault_addr, cy->p);
+	hs_tjmp_any = 0;
+	hs_tjmp_armed = 1;
+	cy->hv = hs_load(t->l.addr, cy->p, HS_HEAD);
+	cy->tv = hs_load(t->l.addr, cy->p, HS_TAIL);
+	hs_tjmp_armed = 0;
+	if (cy->hv != hs_stamp(hp->salt, cy->p, cy->g, HS_HEAD) ||
+	    cy->tv != hs_stamp(hp->salt, cy->p, cy->g, HS_TAIL)) {
+		char found[200];
+		bool head = cy->hv != hs_stamp(hp->salt, cy->p, cy->g, HS_HEAD);
+
+		hs_found(hp, head ? cy->hv : cy->tv, head ? HS_HEAD : HS_TAIL, found,
+			 sizeof(found));
+		return hs_tfail(t, MMT_FAIL, "page %u %s word (file offset %#lx) read by its "
+				"owner: expected the stamp of page %u, generation %u, found %s",
+				cy->p, head ? "head" : "tail", (unsigned long)cy->p * HS_HPAGE +
+				(head ? 0 : HS_HPAGE - 8), cy->p, cy->g, found);
+	}
+	cy->pfn0 = hs_self_pfn(pm, t->l.addr + (uintptr_t)cy->p * HS_HPAGE);
+	if (syscall(SYS_get_mempolicy, &node, NULL, 0UL,
+		    (void *)(t->l.addr + (uintptr_t)cy->p * HS_HPAGE),
+		    (unsigned long)(HS_MPOL_F_NODE | HS_MPOL_F_ADDR)))
+		node = -1;
+	cy->node = node;
+	cy->fm = mmap(NULL, HS_HPAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		      MAP_HUGETLB | (21 << MAP_HUGE_SHIFT), -1, 0);
+	if (cy->fm == MAP_FAILED) {
+		cy->fm = NULL;	/* pool exhausted: this cycle without a foreign page */
+		return 0;
+	}
+	if (node >= 0 && node < (int)(sizeof(mask) * 8)) {
+		mask[node / (8 * sizeof(long))] = 1ul << (node % (8 * sizeof(long)));
+		syscall(SYS_mbind, cy->fm, HS_HPAGE, HS_MPOL_BIND, mask,
+			(unsigned long)(sizeof(mask) * 8), 0u);
+	}
+	/* Read p again last: its TLB entry is the freshest S holds. */
+	if (sigsetjmp(hs_tjmp, 0))
+		return hs_tfail(t, MMT_FAIL, "fault at %p reading page %u of this mm's range, "
+				"mapped read-write throughout", hs_tfault_addr, cy->p);
+	hs_tjmp_armed = 1;
+	(void)hs_load(t->l.addr, cy->p, HS_HEAD);
+	(void)hs_load(t->l.addr, cy->p, HS_TAIL);
+	hs_tjmp_armed = 0;
+	return 0;
+}
+
+/* S, in the window: wait for the PUD entry to go, then punch, refault elsewhere, read p. */
+static int hs_st_window(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
+{
+	struct hs_priv *hp = t->l.hp;
+	uint32_t k = 0, round = 0, r, sub, nwarm = hs_ld(&hs_stl.nwarm);
+	volatile uint64_t sink;
+	uint64_t v[2] = { 0, 0 }, fw[2];
+	char found[240], want[160];
+	volatile bool faulted = false;
+	bool inwin;
+	unsigned int c;
+
+	/* Probe pages S never touched this cycle until one faults. */
+	if (sigsetjmp(hs_tjmp, 0))
+		goto gone;
+	hs_tjmp_any = 0;
+	while (nwarm) {
+		if (hs_ld(&hs_stl.out) == cy->n) {
+			hs_tjmp_armed = 0;
+			return 1;	/* the munmap was over before S saw the range go */
+		}
+		r = hs_stl.warm[k % nwarm];
+		sub = 1 + (uint32_t)((round * 37u + k) % (HS_SUBPAGES - 2));
+		hs_tjmp_armed = 1;
+		sink = *(volatile uint64_t *)(t->l.addr + (uintptr_t)r * HS_HPAGE +
+					      (uintptr_t)sub * 4096u + 8u * (uint32_t)t->slot);
+		hs_tjmp_armed = 0;
+		(void)sink;
+		if (++k % nwarm == 0)
+			round++;
+	}
+	return 1;
+gone:
+	hs_tjmp_armed = 0;
+	/* The punch: the page goes back to the pool once nothing else holds it. */
+	__atomic_add_fetch(&hp->punch_seq[cy->p], 1, __ATOMIC_SEQ_CST);	/* odd until refilled */
+	if (fallocate(hp->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)cy->p * (off_t)HS_HPAGE, (off_t)HS_HPAGE))
+		return hs_tfail(t, MMT_ERROR, "fallocate(PUNCH_HOLE) of page %u: %s", cy->p,
+				strerror(errno));
+	/* The foreign refault: most likely the page just freed. */
+	fw[0] = hs_stamp(hp->salt ^ HS_FOREIGN_SALT, cy->p, cy->n, HS_HEAD);
+	fw[1] = hs_stamp(hp->salt ^ HS_FOREIGN_SALT, cy->p, cy->n, HS_TAIL);
+	if (cy->fm) {
+		if (sigsetjmp(hs_tjmp, 0)) {
+			hs_tjmp_any = 0;
+			munmap(cy->fm, HS_HPAGE);	/* SIGBUS: no free page on that node */
+			cy->fm = NULL;
+		} else {
+			hs_tjmp_any = 1;
+			hs_tjmp_armed = 1;
+			__atomic_store_n((uint64_t *)cy->fm, fw[0], __ATOMIC_RELAXED);
+			__atomic_store_n((uint64_t *)((char *)cy->fm + HS_HPAGE - 8), fw[1],
+					 __ATOMIC_RELAXED);
+			hs_tjmp_armed = 0;
+			hs_tjmp_any = 0;
+		}
+	}
+	/* p through this mm: the vma is detached, only a TLB entry can answer. */
+	if (sigsetjmp(hs_tjmp, 0)) {
+		faulted = true;
+	} else {
+		hs_tjmp_armed = 1;
+		v[0] = hs_load(t->l.addr, cy->p, HS_HEAD);
+		v[1] = hs_load(t->l.addr, cy->p, HS_TAIL);
+		hs_tjmp_armed = 0;
+	}
+	inwin = hs_ld(&hs_stl.out) != cy->n;
+	cy->pfn1 = cy->fm ? hs_self_pfn(pm, (uintptr_t)cy->fm) : 0;
+	if (inwin) {
+		mmt_add(t->w, M_STALE_INWIN, 1);
+		if (cy->pfn0 && cy->pfn1 == cy->pfn0)
+			mmt_add(t->w, M_STALE_REUSED, 1);
+	}
+	if (faulted) {
+		mmt_add(t->w, M_STALE_FLUSHED, 1);
+	} else if (v[0] == cy->hv && v[1] == cy->tv) {
+		mmt_add(t->w, M_STALE_OLD, 1);
+	} else {
+		c = v[0] != cy->hv ? HS_HEAD : HS_TAIL;
+		hs_found(hp, v[c], c, found, sizeof(found));
+		snprintf(want, sizeof(want), "a fault (the vma is gone) or the page's old stamp "
+			 "%#018" PRIx64 " (generation %u, through a TLB entry kept while the page "
+			 "is still held)", c == HS_HEAD ? cy->hv : cy->tv, cy->g);
+		return hs_tfail(t, MMT_FAIL, "page %u %s word (file offset %#lx) read through "
+				"this mm right after this thread punched it, while this mm's munmap "
+				"of the range %s: expected %s, found %s; the punched page had PFN "
+				"%#" PRIx64 ", the private hugetlb page faulted after the punch got "
+				"PFN %#" PRIx64 ": a TLB entry of this mm still mapped a freed page "
+				"that now holds other data", cy->p, c == HS_HEAD ? "head" : "tail",
+				(unsigned long)cy->p * HS_HPAGE + (c == HS_HEAD ? 0 : HS_HPAGE - 8),
+				inwin ? "was still running" : "had returned", want, found, cy->pfn0,
+				cy->pfn1);
+	}
+	/* Nothing may have written into the foreign page through a stale entry either. */
+	if (cy->fm) {
+		for (c = HS_HEAD; c <= HS_TAIL; c++) {
+			uint64_t x = __atomic_load_n(c == HS_HEAD ? (uint64_t *)cy->fm :
+						     (uint64_t *)((char *)cy->fm + HS_HPAGE - 8),
+						     __ATOMIC_RELAXED);
+
+			if (x == fw[c])
+				continue;
+			hs_found(hp, x, c, found, sizeof(found));
+			return hs_tfail(t, MMT_FAIL, "the private hugetlb page (PFN %#" PRIx64 ") "
+					"faulted right after punching page %u: %s word expected its "
+					"foreign fill %#018" PRIx64 ", found %s: written through a "
+					"stale translation", cy->pfn1, cy->p, c == HS_HEAD ? "head" :
+					"tail", fw[c], found);
+		}
+		for (c = 0; c < HS_MAX_SLOTS; c++) {
+			uint64_t x = __atomic_load_n((uint64_t *)((char *)cy->fm + HS_ACC_OFF +
+								  (size_t)c * 64), __ATOMIC_RELAXED);
+
+			if (!x)
+				continue;
+			hs_found(hp, x, HS_HEAD, found, sizeof(found));
+			return hs_tfail(t, MMT_FAIL, "the private hugetlb page (PFN %#" PRIx64 ") "
+					"faulted right after punching page %u: the access word of "
+					"slot %u (offset %#lx) expected zero, found %s: an access "
+					"thread's write to page %u went through a stale translation "
+					"into this page", cy->pfn1, cy->p, c, (unsigned long)HS_ACC_OFF +
+					c * 64ul, found, cy->p);
+		}
+	}
+	return 0;
+}
+
+static void *hs_stale_main(void *arg)
+{
+	struct hs_thr *t = arg;
+	const struct hs_local *l = &t->l;
+	uint32_t *own, nown = 0, p, n, pi, pending = UINT32_MAX;
+	struct hs_st_cycle cy;
+	int pm, ret;
+	bool cyc;
+
+	own = mmap(NULL, (size_t)l->npages * sizeof(*own), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (own == MAP_FAILED) {
+		t->status = hs_tfail(t, MMT_ERROR, "mmap: %s", strerror(errno));
+		return NULL;
+	}
+	for (p = 0; p < l->npages; p++)
+		if (hs_owner(l->ntouch, l->ncyc, p, &cyc) == l->ncyc && cyc)
+			own[nown++] = p;
+	pi = (uint32_t)(mmt_rand(&t->l.rng) % (nown ? nown : 1));
+	{
+		/* Run the moment U wakes us, whatever else is runnable on this CPU. */
+		struct sched_param sp = { .sched_priority = 1 };
+
+		hs_stl.fifo = !pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	}
+	__atomic_add_fetch(&hs_proc.ready, 1, __ATOMIC_RELEASE);
+	for (n = 1; nown; n++) {
+		if (!hs_st_wait(t, &hs_stl.go, n))
+			break;
+		if (pending != UINT32_MAX) {
+			ret = hs_st_refill(t, pending);
+			if (ret) {
+				t->status = ret;
+				goto out;
+			}
+			pending = UINT32_MAX;
+		}
+		memset(&cy, 0, sizeof(cy));
+		cy.n = n;
+		cy.p = own[pi++ % nown];
+		hs_set(&hs_stl.victim, cy.p);
+		ret = hs_st_prepare(t, pm, &cy);
+		if (ret) {
+			t->status = ret;
+			goto out;
+		}
+		hs_set(&hs_stl.ready, n);
+		if (!hs_st_wait(t, &hs_stl.in, n)) {
+			if (cy.fm)
+				munmap(cy.fm, HS_HPAGE);
+			break;
+		}
+		ret = hs_st_window(t, pm, &cy);
+		if (cy.fm)
+			munmap(cy.fm, HS_HPAGE);
+		if (ret < 0 || ret > 1) {
+			t->status = ret;
+			goto out;
+		}
+		if (!ret)
+			pending = cy.p;
+		hs_set(&hs_stl.done, n);
+	}
+	/* U stopped with the range mapped: put the pending page back. */
+	while (pending != UINT32_MAX && !hs_failed() && !hs_ld(&hs_stl.quit))
+		hs_nap(&hs_stl.quit, 0);
+	if (pending != UINT32_MAX && !hs_failed())
+		t->status = hs_st_refill(t, pending);
+out:
+	if (pm >= 0)
+		close(pm);
+	munmap(own, (size_t)l->npages * sizeof(*own));
+	hs_set(&hs_stl.exited, 1);
+	return NULL;
+}
+
+/* U: the ballast right after the range, populated sparsely (no THP). 0 or errno. */
+static int hs_st_ballast(uintptr_t bal, bool fixed)
+{
+	void *m = mmap((void *)bal, HS_BAL_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+		       MAP_ANONYMOUS | MAP_NORESERVE | (fixed ? MAP_FIXED : MAP_FIXED_NOREPLACE),
+		       -1, 0);
+	uint32_t i, j;
+
+	if (m == MAP_FAILED)
+		return errno;
+	if (m != (void *)bal) {
+		munmap(m, HS_BAL_LEN);
+		return EEXIST;
+	}
+	madvise(m, HS_BAL_LEN, MADV_NOHUGEPAGE);
+	for (i = 0; i < HS_BAL_PMDS; i++) {
+		char *c = (char *)m + (size_t)i * HS_HPAGE;
+
+		if (!madvise(c, HS_BAL_PAGES * 4096u, HS_MADV_POPULATE_WRITE))
+			continue;
+		for (j = 0; j < HS_BAL_PAGES; j++)
+			c[(size_t)j * 4096u] = 1;
+	}
+	return 0;
+}
+
+/* U: fault HS_ST_WARM never-punched pages of the range (sharing its PMD table again). */
+static void hs_st_warm(struct hs_local *l)
+{
+	uint32_t i, p;
+
+	for (i = 0; i < HS_ST_WARM; i++) {
+		do
+			p = hs_rand(l, l->npages);
+		while (hs_is_cyc_page(l->ncyc, p));
+		(void)hs_load(l->addr, p, HS_HEAD);
+		hs_stl.warm[i] = p;
+	}
+	hs_set(&hs_stl.nwarm, HS_ST_WARM);
+}
+
+static int hs_stale(struct mmt_worker *w)
+{
+	struct hs_local l;
+	uintptr_t bal;
+	cpu_set_t set;
+	struct hs_thr *s;
+	uint64_t t0;
+	uint32_t n;
+	int ret = MMT_PASS, i, err;
+	void *m;
+
+	hs_local_init(&l, w);
+	if (!l.hp->stale)
+		return MMT_PASS;
+	bal = l.addr + (uintptr_t)l.hp->size;
+	err = hs_st_ballast(bal, true);	/* over the parent's PROT_NONE reservation */
+	if (err)
+		return mmt_werror(w, "mapping the ballast at %#lx: %s", (unsigned long)bal,
+				  strerror(err));
+	/* Two CPUs of those allowed: U (and its access thread) on one, S on the other. */
+	hs_stl.cpu[0] = hs_stl.cpu[1] = -1;
+	if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) >= 2) {
+		int k = 0, skip = (int)(w->seed % (uint64_t)CPU_COUNT(&set));
+
+		for (i = 0; i < CPU_SETSIZE && k < 2; i++)
+			if (CPU_ISSET(i, &set) && skip-- <= 0)
+				hs_stl.cpu[k++] = i;
+		for (i = 0; i < CPU_SETSIZE && k < 2; i++)
+			if (CPU_ISSET(i, &set) && i != hs_stl.cpu[0])
+				hs_stl.cpu[k++] = i;
+	}
+	hs_st_warm(&l);
+	ret = hs_inmm_start(w, &l, HS_IN_ACCESS);
+	if (ret)
+		return hs_inmm_stop(ret);
+	for (i = 0; i < hs_proc.nthr; i++)
+		hs_pin(hs_proc.thr[i].pt, hs_stl.cpu[0]);
+	s = &hs_proc.thr[hs_proc.nthr];
+	*s = (struct hs_thr){ .w = w, .l = l, .kind = 0, .name = "stale", .slot = w->id };
+	s->l.rng ^= 0x5354414c45ull;
+	if (pthread_create(&s->pt, NULL, hs_stale_main, s))
+		return hs_inmm_stop(mmt_werror(w, "pthread_create of the stale thread"));
+	hs_proc.nthr++;
+	hs_pin(s->pt, hs_stl.cpu[1]);
+	hs_pin(pthread_self(), hs_stl.cpu[0]);
+
+	for (n = 1; mmt_running(w) && !hs_failed(); n++) {
+		__atomic_store_n(&hs_proc.hot, hs_ld(&hs_stl.victim), __ATOMIC_RELAXED);
+		hs_set(&hs_stl.go, n);
+		while (hs_ld(&hs_stl.ready) != n && mmt_running(w) && !hs_failed() &&
+		       !hs_ld(&hs_stl.exited))
+			hs_nap(&hs_stl.ready, hs_ld(&hs_stl.ready));
+		if (hs_ld(&hs_stl.ready) != n)
+			break;
+		__atomic_store_n(&hs_proc.hot, hs_ld(&hs_stl.victim), __ATOMIC_RELAXED);
+		hs_win_step();	/* the access thread's faults are misses from here */
+		hs_set(&hs_stl.in, n);
+		t0 = mmt_now_ns();
+		if (munmap((void *)l.addr, (size_t)l.hp->size + HS_BAL_LEN)) {
+			ret = mmt_werror(w, "munmap of the range and its ballast: %s",
+					 strerror(errno));
+			break;
+		}
+		mmt_latency(w, M_STALE_MUNMAP_LAT, mmt_now_ns() - t0);
+		hs_set(&hs_stl.out, n);
+		hs_unshared(l.hp);
+		while (hs_ld(&hs_stl.done) != n && !hs_failed() && !hs_ld(&hs_stl.exited))
+			hs_nap(&hs_stl.done, hs_ld(&hs_stl.done));	/* S never waits for U now */
+		m = mmap((void *)l.addr, l.hp->size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED_NOREPLACE, l.hp->fd, 0);
+		if (m != (void *)l.addr) {
+			ret = mmt_werror(w, "mmap of the range again at %#lx: %s",
+					 (unsigned long)l.addr, m == MAP_FAILED ? strerror(errno) :
+					 "moved");
+			break;
+		}
+		err = hs_st_ballast(bal, false);
+		if (err) {
+			ret = mmt_werror(w, "mapping the ballast again at %#lx: %s",
+					 (unsigned long)bal, strerror(err));
+			break;
+		}
+		hs_st_warm(&l);
+		hs_win_step();
+		if (hs_failed())
+			break;
+		mmt_add(w, M_STALE, 1);
+	}
+	hs_set(&hs_stl.quit, 1);
+	return hs_inmm_stop(ret);
+}
+
+static int stale_run(struct mmt_worker *w)
+{
+	return hs_guard(w, hs_stale, "stale");
+}
+
 /* ---- rogue (--inject corrupt) ---- */
 
 static int rogue_run(struct mmt_worker *w)
@@ -2883,6 +3476,7 @@ static int hs_setup_inmm(struct mmt_ctx *ctx, struct hs_priv *hp)
 	}
 	hp->reuse_ranges = (uint32_t)mmt_param_int(ctx, "reuse_ranges");
 	hp->strict_punch = mmt_param_bool(ctx, "strict_punch");
+	hp->stale = mmt_param_bool(ctx, "stale");
 	nk = hs_parse_choice(mmt_param_str(ctx, "gup"), hs_gup_names, HS_G_NR, kinds);
 	hp->gup_kinds = 0;
 	for (i = 0; i < nk; i++)
@@ -3000,8 +3594,9 @@ static int hs_setup(struct mmt_ctx *ctx)
 		return mmt_error(ctx, "munmap of the stamping view: %s", strerror(errno));
 
 	/* The worker mapping: 1 GiB-aligned, never faulted by the parent before verify. */
-	hs_parent.size = size;
-	hs_parent.addr = hs_reserve_aligned(size);
+	/* The range, then the stale role's ballast: PROT_NONE here, its own in that worker. */
+	hs_parent.size = size + HS_BAL_LEN;
+	hs_parent.addr = hs_reserve_aligned(size + HS_BAL_LEN);
 	if (!hs_parent.addr)
 		return mmt_error(ctx, "reserving %" PRIu64 " bytes of address space: %s", size,
 				 strerror(errno));
@@ -3035,8 +3630,8 @@ static int hs_setup(struct mmt_ctx *ctx)
 static int hs_verify(struct mmt_ctx *ctx)
 {
 	struct hs_priv *hp = mmt_priv(ctx);
-	struct mmt_slot *ts, *us;
-	int nt = 0, nu = 0, owner;
+	struct mmt_slot *ts, *us, *ss;
+	int nt = 0, nu = 0, ns = 0, owner;
 	uint32_t p, bad = 0, g;
 	uint64_t rewrites = 0, v;
 	char first[3][200];
@@ -3052,9 +3647,12 @@ static int hs_verify(struct mmt_ctx *ctx)
 		nt = 0;
 	if (!us)
 		nu = 0;
+	ss = mmt_role_slots(ctx, "stale", &ns);
+	hs_nstale = hp->stale && ss && ns > 0;
 	for (p = 0; p < hp->npages; p++) {
 		owner = hs_owner(nt, nu, p, &cyc);
-		done = owner < 0 || (cyc ? us[owner].done : ts[owner].done);
+		done = owner < 0 || (cyc ? (owner < nu ? us[owner].done : ss[0].done) :
+				     ts[owner].done);
 		g = hp->gen[p];
 		rewrites += g;
 		for (c = HS_HEAD; c <= HS_TAIL; c++) {
@@ -3113,6 +3711,11 @@ static const struct mmt_param hs_params[] = {
 	  "read zero only if a punch of it began after they wrote it (FAILs on 6.18 with "
 	  "mprotect + punch; not yet known whether the kernel or this check is wrong)", 0, 0,
 	  NULL },
+	{ "stale", MMT_P_BOOL, "yes", "a process that munmaps the shared range (and an "
+	  "anonymous ballast after it) while its sibling thread on another CPU punches a page "
+	  "it holds in its TLB, refaults the freed page elsewhere with foreign data and reads "
+	  "the punched page again: a freed page read through a kept TLB entry FAILs", 0, 0,
+	  NULL },
 	{ "reuse_ranges", MMT_P_INT, "16", "2 MiB ranges (each a new PMD and PTE table) per "
 	  "fill after an unshare", 1, 256, NULL },
 	{ }
@@ -3123,6 +3726,7 @@ static const struct mmt_role hs_roles[] = {
 	{ "unsharer", unsharer_run, MMT_PROCESS, HS_NR_UNSHARERS, 0 },
 	{ "walker", walker_run, MMT_PROCESS, HS_NR_WALKERS, 0 },
 	{ "fork_storm", storm_run, MMT_PROCESS, 1, 0 },
+	{ "stale", stale_run, MMT_PROCESS, 1, 0 },
 	{ "rogue", rogue_run, MMT_PROCESS, 1, MMT_ROLE_INJECT_CORRUPT },
 	{ }
 };
