@@ -88,6 +88,8 @@
 #define HP_SURP_HUGE	HP_HSYS "surplus_hugepages"
 #define HP_HVO		"/proc/sys/vm/hugetlb_optimize_vmemmap"
 #define HP_PTDUMP	"/sys/kernel/debug/page_tables"
+#define HP_RCU_EXP	"/sys/kernel/rcu_expedited"
+#define HP_RCU_NORMAL	"/sys/kernel/rcu_normal"
 
 #define HP_PAGE		4096ul
 #define HP_HPAGE	(2ul << 20)
@@ -290,12 +292,24 @@ static const struct mmt_param hp_params[] = {
 	{ "online_zone", MMT_P_CHOICE, "movable",
 	  "zone the cycler onlines blocks into: movable (where the kernel allows: user and hugetlb pages then land in them) or same",
 	  0, 0, "movable|same" },
+	{ "churn_ms", MMT_P_INT, "20",
+	  "pause of the pool churn between its rounds (each grows or shrinks the pool and takes pages): every page it allocates in an on phase is one more vmemmap-optimized page in some cycled block, replacing fill",
+	  0, 10000, NULL },
 	{ "held_pages", MMT_P_INT, "16",
 	  "hugetlb pages the churn keeps mapped and stamped for the whole run (migrated by offlining)",
 	  0, 512, NULL },
 	{ "fake_heads", MMT_P_CHOICE, "fail",
 	  "a misaligned hugetlb head in /proc/kpageflags: fail (XFAIL on 6.17+ via kernel/bugs) or only count it",
 	  0, 0, "count|fail" },
+	{ "fill_pages", MMT_P_INT, "56",
+	  "free hugetlb pages (allocated with HVO off) put into each ZONE_MOVABLE block right after it is onlined, so that the next offline dissolves them and the machine's other movable allocations find no room in it (0: none)",
+	  0, 512, NULL },
+	{ "hvo_pages", MMT_P_INT, "1",
+	  "hugetlb pages allocated into each onlined ZONE_MOVABLE block under the current HVO phase (optimized in an on phase): every offline restores their vmemmap",
+	  0, 512, NULL },
+	{ "rcu_expedited", MMT_P_CHOICE, "on",
+	  "/sys/kernel/rcu_expedited for the run (saved and restored): on makes the synchronize_rcu() of every vmemmap restore/optimize an expedited grace period; keep leaves it alone",
+	  0, 0, "on|off|keep" },
 	{ "vmemmap", MMT_P_CHOICE, "both",
 	  "hugetlb_optimize_vmemmap phases: both (on and off, alternating every hvo_round_ms), on, off", 0, 0,
 	  "both|on|off" },
@@ -318,7 +332,7 @@ enum { HP_ON, HP_OFF, HP_NR_PHASES };
 
 /* Offline latency per cause, for the record's notes. */
 enum { HP_C_ON, HP_C_OFF, HP_C_HUGE_ON, HP_C_HUGE_OFF, HP_C_NOHUGE, HP_C_MIG0, HP_C_MIG1,
-       HP_C_MIG2, HP_NR_CAUSES };
+       HP_C_MIG2, HP_C_FREE_ONLY, HP_C_INUSE, HP_NR_CAUSES };
 
 struct hp_phase {
 	uint64_t ran;
@@ -330,6 +344,7 @@ struct hp_phase {
 };
 
 struct hp_priv {
+	pthread_mutex_t pool_lock;	/* process-shared: nr_hugepages and HVO sysctl writes */
 	uint64_t ppb;			/* 4 KiB pages per block */
 	uint64_t max_pfn;
 	uint64_t salt;
@@ -358,6 +373,13 @@ struct hp_priv {
 	uint64_t light_pages;
 	int migrate_every;
 	uint64_t hvo_round_ns;
+	uint64_t churn_ns;
+	uint64_t fill_pages;		/* per onlined movable block, allocated with HVO off */
+	uint64_t hvo_pages;		/* per onlined movable block, under the current phase */
+	uint64_t pool_cap;		/* the fills never grow nr_hugepages beyond this */
+	uint64_t fills, fill_got, fill_capped;
+	uint64_t inuse_at_offline;
+	uint64_t hvo_at_offline;
 	uint64_t huge_at_offline;	/* summed over successful offlines with known content */
 	uint64_t lru_at_offline;
 	uint64_t offlines_known;
@@ -519,6 +541,101 @@ static uint64_t hp_read_u64(const char *path)
 
 	mmt_knob_read_u64(path, &v);
 	return v;
+}
+
+/*
+ * The pool lock serialises the read-modify-writes of nr_hugepages and the HVO sysctl between
+ * the cycler (fills) and the pool churn (its own growth and shrink, the phase switch), which
+ * are different processes; robust, so that a killed holder does not wedge the other.
+ */
+static int hp_pool_lock_init(struct hp_priv *p)
+{
+	pthread_mutexattr_t a;
+	int r;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	r = pthread_mutex_init(&p->pool_lock, &a);
+	pthread_mutexattr_destroy(&a);
+	return -r;
+}
+
+static void hp_pool_lock(struct hp_priv *p)
+{
+	if (pthread_mutex_lock(&p->pool_lock) == EOWNERDEAD)
+		pthread_mutex_consistent(&p->pool_lock);
+}
+
+static void hp_pool_unlock(struct hp_priv *p)
+{
+	pthread_mutex_unlock(&p->pool_lock);
+}
+
+/* A bounded write: mmt_write_timeout() in setup, the monitor-watched write in the cycler. */
+typedef int (*hp_writer_fn)(void *arg, const char *path, const char *value,
+			    unsigned int timeout_ms);
+
+static int hp_setup_writer(void *arg, const char *path, const char *value,
+			   unsigned int timeout_ms)
+{
+	(void)arg;
+	return mmt_write_timeout(path, value, timeout_ms);
+}
+
+/*
+ * Put hugetlb pages into a block that just came online into ZONE_MOVABLE: n pages allocated
+ * with hugetlb_optimize_vmemmap=0 (cheap to allocate and to dissolve: the fill) and m under
+ * the current HVO phase (optimized in an on phase: every offline of the block restores their
+ * vmemmap, and the allocation optimized it).  Pool pages are GFP_HIGHUSER_MOVABLE and come
+ * from ZONE_MOVABLE first; its free memory right after an online is mostly the new block
+ * (the other cycled blocks are filled the same way), so they land in it, and the rest of the
+ * machine's movable allocations find no room there to be migrated by the next offline.
+ * Never grows the pool beyond pool_cap.  The pages the pool grew by.
+ */
+static uint64_t hp_pool_fill(struct hp_priv *p, hp_writer_fn wr, void *arg, uint64_t n,
+			     uint64_t m)
+{
+	uint64_t now, got;
+	char buf[32];
+	bool on;
+
+	if (!n && !m)
+		return 0;
+	hp_pool_lock(p);
+	/* the sysctl itself: in setup (no phase yet) it is already 1 when an on phase comes */
+	on = p->hvo && hp_read_u64(HP_HVO) == 1;
+	now = hp_read_u64(HP_NR_HUGE);
+	if (now + n + m > p->pool_cap) {
+		uint64_t room = p->pool_cap > now ? p->pool_cap - now : 0;
+
+		__atomic_add_fetch(&p->fill_capped, 1, __ATOMIC_RELAXED);
+		if (m > room)
+			m = room;
+		n = room - m < n ? room - m : n;
+	}
+	if (!on) {
+		n += m;
+		m = 0;
+	}
+	if (n) {
+		if (on)
+			wr(arg, HP_HVO, "0", HP_POOL_TIMEOUT_MS);
+		snprintf(buf, sizeof(buf), "%" PRIu64, now + n);
+		wr(arg, HP_NR_HUGE, buf, HP_POOL_TIMEOUT_MS);
+		if (on)
+			wr(arg, HP_HVO, "1", HP_POOL_TIMEOUT_MS);
+	}
+	if (m) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, hp_read_u64(HP_NR_HUGE) + m);
+		wr(arg, HP_NR_HUGE, buf, HP_POOL_TIMEOUT_MS);
+	}
+	got = hp_read_u64(HP_NR_HUGE);
+	hp_pool_unlock(p);
+	got = got > now ? got - now : 0;
+	__atomic_add_fetch(&p->fills, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&p->fill_got, got, __ATOMIC_RELAXED);
+	return got;
 }
 
 /*
@@ -761,6 +878,8 @@ static int hp_probe(struct mmt_ctx *ctx, struct hp_priv *p, int want, int budget
 					   b->nr, b->online_cmd, strerror(-r));
 			goto out_alarm;
 		}
+		if (!strcmp(b->target, "Movable"))
+			hp_pool_fill(p, hp_setup_writer, NULL, p->fill_pages, p->hvo_pages);
 		p->kept_of[b->nr] = (int16_t)(p->nr_blocks + 1);
 		p->nr_blocks++;
 		snprintf(ps->kept_list + strlen(ps->kept_list),
@@ -832,6 +951,7 @@ static void hp_find_ptdump(struct mmt_ctx *ctx, struct hp_priv *p)
 static int hp_setup_hugetlb(struct mmt_ctx *ctx, struct hp_priv *p)
 {
 	const char *mode = mmt_param_str(ctx, "vmemmap");
+	int blocks = (int)mmt_param_int(ctx, "blocks");
 	uint64_t hvo;
 	int ret;
 
@@ -871,7 +991,27 @@ static int hp_setup_hugetlb(struct mmt_ctx *ctx, struct hp_priv *p)
 	if (ret)
 		return mmt_error(ctx, "cannot write the hugetlb pool knobs: %s", strerror(-ret));
 	p->hugetlb_saved = true;
+	/* the fills of the probe may use it all; set again to the blocks kept afterwards */
+	p->pool_cap = p->base_pool + (uint64_t)p->held_pages + (uint64_t)p->pool_pages +
+		      (uint64_t)blocks * (p->fill_pages + p->hvo_pages);
 	p->memmap_stat = hp_memmap_pages() >= 0;
+
+	mode = mmt_param_str(ctx, "rcu_expedited");
+	if (strcmp(mode, "keep")) {
+		char was[16] = "?", normal[16] = "0";
+
+		mmt_knob_read(HP_RCU_EXP, was, sizeof(was));
+		ret = access(HP_RCU_EXP, W_OK) ? -errno :
+		      mmt_knob_write(ctx, HP_RCU_EXP, strcmp(mode, "on") ? "0" : "1");
+		mmt_knob_read(HP_RCU_NORMAL, normal, sizeof(normal));
+		if (ret)
+			mmt_note(ctx, "rcu_expedited=%s asked, but %s cannot be written (%s): grace periods as the kernel has them",
+				 mode, HP_RCU_EXP, strerror(-ret));
+		else
+			mmt_note(ctx, "%s=%s for the run (was %s; restored after it)%s", HP_RCU_EXP,
+				 strcmp(mode, "on") ? "0" : "1", was,
+				 strcmp(normal, "0") ? "; but rcu_normal is set, which overrides it" : "");
+	}
 	if (!p->memmap_stat)
 		mmt_note(ctx, "/proc/vmstat has no nr_memmap_pages (kernel < 6.11): the vmemmap-freed gauges are not measured");
 	return MMT_PASS;
@@ -907,6 +1047,7 @@ static int hp_setup(struct mmt_ctx *ctx)
 	p->light_pages = (uint64_t)mmt_param_int(ctx, "light_pages");
 	p->migrate_every = (int)mmt_param_int(ctx, "migrate_every");
 	p->hvo_round_ns = (uint64_t)mmt_param_int(ctx, "hvo_round_ms") * 1000000ull;
+	p->churn_ns = (uint64_t)mmt_param_int(ctx, "churn_ms") * 1000000ull;
 	p->fake_fail = !strcmp(mmt_param_str(ctx, "fake_heads"), "fail");
 	p->user_size = mmt_param_size(ctx, "user_size") & ~(HP_CHUNK_PAGES * HP_PAGE - 1);
 	p->chunk = (uint64_t)mmt_param_int(ctx, "memmap_chunk");
@@ -915,8 +1056,20 @@ static int hp_setup(struct mmt_ctx *ctx)
 	p->duration_ns = (uint64_t)(mmt_duration(ctx) * 1e9);
 	p->warmup_ns = (uint64_t)(mmt_warmup(ctx) * 1e9);
 	p->salt = mmt_now_ns() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+	p->fill_pages = (uint64_t)mmt_param_int(ctx, "fill_pages");
+	p->hvo_pages = (uint64_t)mmt_param_int(ctx, "hvo_pages");
+	if (p->fill_pages + p->hvo_pages > p->ppb / (HP_HPAGE / HP_PAGE))
+		return mmt_error(ctx, "fill_pages + hvo_pages (%" PRIu64 ") exceed the 2 MiB pages of a block (%" PRIu64 ")",
+				 p->fill_pages + p->hvo_pages, p->ppb / (HP_HPAGE / HP_PAGE));
 	if (access("/proc/kpageflags", R_OK) || access("/proc/kpagecount", R_OK))
 		return mmt_skip(ctx, "/proc/kpageflags or /proc/kpagecount not readable");
+	ret = hp_pool_lock_init(p);
+	if (ret)
+		return mmt_error(ctx, "pthread_mutex_init (pool lock): %s", strerror(-ret));
+	/* before the probe: the pool knobs are saved first, and the probe fills the blocks */
+	ret = hp_setup_hugetlb(ctx, p);
+	if (ret != MMT_PASS)
+		return ret;
 
 	ret = hp_probe(ctx, p, (int)mmt_param_int(ctx, "blocks"),
 		       (int)mmt_param_int(ctx, "probe_s"), &ps);
@@ -938,9 +1091,8 @@ static int hp_setup(struct mmt_ctx *ctx)
 					 p->blk[i].nr);
 	}
 
-	ret = hp_setup_hugetlb(ctx, p);
-	if (ret != MMT_PASS)
-		return ret;
+	p->pool_cap = p->base_pool + (uint64_t)p->held_pages + (uint64_t)p->pool_pages +
+		      (uint64_t)p->nr_blocks * (p->fill_pages + p->hvo_pages);
 	hp_find_ptdump(ctx, p);
 	return MMT_PASS;
 }
@@ -982,13 +1134,16 @@ struct hp_off {
 	pthread_t th;
 	int rc;
 	int kfd;		/* /proc/kpageflags */
+	int cfd;		/* /proc/kpagecount */
 	uint64_t *fl;		/* one block of flags */
+	uint64_t onlines;	/* fills made: every migrate_every-th is a half one */
 };
 
 struct hp_cyc {
 	struct mmt_worker *w;
 	struct hp_priv *p;
 	pthread_mutex_t lock;	/* picks, and the worker slot (one writer at a time) */
+	pthread_mutex_t wlock;	/* state writes: one at a time (see hp_state_write) */
 	int rr;
 	uint8_t busy[HP_MAX_KEEP];
 	int nr_off;
@@ -1147,24 +1302,52 @@ static int hp_write_watched(struct hp_off *o, const char *path, const char *valu
 	return ret;
 }
 
+static int hp_cyc_writer(void *arg, const char *path, const char *value,
+			 unsigned int timeout_ms)
+{
+	return hp_write_watched(arg, path, value, timeout_ms, false);
+}
+
+/*
+ * A block state write, one at a time.  The kernel takes device_hotplug_lock for each by
+ * trylock, and a writer that finds it held sleeps 5 ms and restarts the syscall
+ * (lock_device_hotplug_sysfs()): with two offliners writing at once, half the stack samples
+ * were that sleep.  Serialised here, the offliners still overlap everything else (picking and
+ * reading the next block, filling the last one onlined with hugetlb pages).  *wait_ns: time
+ * spent waiting for the other writer.
+ */
+static int hp_state_write(struct hp_off *o, const char *path, const char *value,
+			  unsigned int timeout_ms, bool stoppable, uint64_t *lat_ns)
+{
+	uint64_t t;
+	int r;
+
+	pthread_mutex_lock(&o->cy->wlock);
+	t = mmt_now_ns();
+	r = hp_write_watched(o, path, value, timeout_ms, stoppable);
+	if (lat_ns)
+		*lat_ns = mmt_now_ns() - t;
+	pthread_mutex_unlock(&o->cy->wlock);
+	return r;
+}
+
 /* Online a block again from an offliner thread, retrying for a while: 0 or -errno. */
 static int hp_online_watched(struct hp_off *o, const struct hp_block *b, uint64_t *lat_ns)
 {
-	uint64_t t0 = mmt_now_ns(), t;
+	uint64_t t0 = mmt_now_ns(), t = 0;
 	char path[128];
 	int ret;
 
 	hp_block_path(path, sizeof(path), b->nr, "state");
 	for (;;) {
-		t = mmt_now_ns();
-		ret = hp_write_watched(o, path, b->online_cmd, HP_ONLINE_TIMEOUT_MS, false);
+		ret = hp_state_write(o, path, b->online_cmd, HP_ONLINE_TIMEOUT_MS, false, &t);
 		if (ret == -EINVAL && strcmp(b->online_cmd, b->home_cmd))
-			ret = hp_write_watched(o, path, b->home_cmd, HP_ONLINE_TIMEOUT_MS, false);
+			ret = hp_state_write(o, path, b->home_cmd, HP_ONLINE_TIMEOUT_MS, false, &t);
 		if (ret == -EINVAL)
-			ret = hp_write_watched(o, path, "online", HP_ONLINE_TIMEOUT_MS, false);
+			ret = hp_state_write(o, path, "online", HP_ONLINE_TIMEOUT_MS, false, &t);
 		if (!ret || hp_block_is(b->nr, "online")) {
 			if (lat_ns)
-				*lat_ns = mmt_now_ns() - t;
+				*lat_ns = t;
 			return 0;
 		}
 		if (mmt_now_ns() - t0 > HP_ONLINE_RETRY_NS)
@@ -1177,6 +1360,8 @@ static int hp_online_watched(struct hp_off *o, const struct hp_block *b, uint64_
 struct hp_content {
 	uint64_t huge;		/* 2 MiB hugetlb pages (aligned heads) */
 	uint64_t lru;		/* 4 KiB LRU pages outside hugetlb pages: migrated one by one */
+	uint64_t inuse;		/* of the hugetlb pages, mapped ones (kpagecount): migrated */
+	uint64_t hvo;		/* of the hugetlb pages, vmemmap-optimized ones (see below) */
 	bool known;
 };
 
@@ -1199,8 +1384,24 @@ static void hp_block_content(struct hp_off *o, const struct hp_block *b, struct 
 		uint64_t f = o->fl[i];
 
 		if (f & (1ull << KPF_HUGE)) {
-			if ((f & KPF_HUGE_TAIL_MASK) == KPF_HUGE_TAIL_MASK && !(i & 511))
-				c->huge++;
+			uint64_t cnt = 0;
+
+			if ((f & KPF_HUGE_TAIL_MASK) != KPF_HUGE_TAIL_MASK || (i & 511))
+				continue;
+			c->huge++;
+			/*
+			 * An optimized page's memmap tail is remapped onto its first memmap
+			 * page, so its subpage 64 reads like the head (the 6.17+ "fake head";
+			 * on older kernels kpageflags hides it, and this counts nothing).
+			 */
+			if (i + 64 < p->ppb &&
+			    (o->fl[i + 64] & KPF_HUGE_TAIL_MASK) == KPF_HUGE_TAIL_MASK)
+				c->hvo++;
+			if (o->cfd >= 0 &&
+			    pread(o->cfd, &cnt, sizeof(cnt),
+				  (off_t)(((uint64_t)b->nr * p->ppb + i) * sizeof(cnt))) ==
+			    (ssize_t)sizeof(cnt) && cnt)
+				c->inuse++;
 		} else if (f & (1ull << KPF_LRU)) {
 			c->lru++;
 		}
@@ -1296,6 +1497,12 @@ static void hp_offline_account(struct hp_off *o, const struct hp_content *c, uin
 	if (!c->known)
 		return;
 	__atomic_add_fetch(&p->huge_at_offline, c->huge, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&p->inuse_at_offline, c->inuse, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&p->hvo_at_offline, c->hvo, __ATOMIC_RELAXED);
+	if (c->inuse)
+		hp_cause_account(p, HP_C_INUSE, t);
+	else if (c->huge && c->lru < 256)
+		hp_cause_account(p, HP_C_FREE_ONLY, t);
 	__atomic_add_fetch(&p->lru_at_offline, c->lru, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&p->offlines_known, 1, __ATOMIC_RELAXED);
 	if (ph)
@@ -1319,9 +1526,7 @@ static int hp_cycle_offline(struct hp_off *o, int k, const struct hp_content *c,
 	*done = false;
 	hp_block_path(path, sizeof(path), b->nr, "state");
 	hp_blk_begin(b);
-	t = mmt_now_ns();
-	r = hp_write_watched(o, path, "offline", (unsigned int)p->timeout_ms, true);
-	t = mmt_now_ns() - t;
+	r = hp_state_write(o, path, "offline", (unsigned int)p->timeout_ms, true, &t);
 	if (r == -ECANCELED) {
 		*done = hp_block_is(b->nr, "offline");
 		hp_blk_end(b, *done);
@@ -1383,6 +1588,15 @@ static int hp_cycle_online(struct hp_off *o, int k)
 	pthread_mutex_unlock(&cy->lock);
 	if (!hp_block_zone(b->nr, zone, sizeof(zone)) && strcmp(zone, b->target))
 		hp_cyc_add(cy, M_ZONE_CHANGED, 1);
+	else if (!strcmp(b->target, "Movable")) {
+		struct hp_priv *p = cy->p;
+		/* every migrate_every-th block gets half: room for user data to migrate */
+		bool half = p->migrate_every &&
+			    ++o->onlines % (uint64_t)p->migrate_every == 0;
+
+		hp_pool_fill(p, hp_cyc_writer, o, half ? p->fill_pages / 2 : p->fill_pages,
+			     p->hvo_pages);
+	}
 	hp_release(o, k);
 	return MMT_PASS;
 }
@@ -1456,6 +1670,7 @@ static int hp_role_cycler(struct mmt_worker *w)
 	cy->p = p;
 	cy->nr_off = p->offliners < p->nr_blocks ? p->offliners : p->nr_blocks;
 	pthread_mutex_init(&cy->lock, NULL);
+	pthread_mutex_init(&cy->wlock, NULL);
 	if (hp_alarm_install(&old)) {
 		rc = mmt_werror(w, "sigaction(SIGALRM): %s", strerror(errno));
 		goto out_free;
@@ -1467,6 +1682,7 @@ static int hp_role_cycler(struct mmt_worker *w)
 		o->idx = i;
 		o->round = (uint64_t)i;		/* offliners start on different round kinds */
 		o->kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+		o->cfd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
 		o->fl = malloc(p->ppb * sizeof(*o->fl));
 		if (!o->fl) {
 			rc = mmt_werror(w, "out of memory");
@@ -1497,11 +1713,14 @@ out_threads:
 	for (i = 0; i < cy->nr_off; i++) {
 		if (cy->off[i].kfd >= 0)
 			close(cy->off[i].kfd);
+		if (cy->off[i].cfd >= 0)
+			close(cy->off[i].cfd);
 		free(cy->off[i].fl);
 	}
 	sigaction(SIGALRM, &old, NULL);
 out_free:
 	pthread_mutex_destroy(&cy->lock);
+	pthread_mutex_destroy(&cy->wlock);
 	free(cy);
 	return rc;
 }
@@ -1522,7 +1741,7 @@ struct hp_churn {
 	int kfd;		/* long-held pages: memfd, mapping, count, pfns */
 	char *kmap;
 	uint64_t kept;
-	uint64_t floor;		/* the pool never shrinks below base + kept */
+	uint64_t extra;		/* pool pages the churn added (the cycler's fills aside) */
 	uint64_t kpfn[512];
 };
 
@@ -1610,53 +1829,70 @@ static int hp_churn_release(struct mmt_worker *w, struct hp_churn *c)
 	return ret;
 }
 
-static int hp_churn_resize_step(struct mmt_worker *w, struct hp_churn *c, uint64_t target);
+static int hp_churn_resize_step(struct mmt_worker *w, struct hp_churn *c, int64_t delta);
 
 /*
- * Resize the persistent pool to target in steps of at most HP_POOL_STEP pages.  The kernel
- * allocates a pool growth as one batch and, with HVO on, optimizes the whole batch (one
- * synchronize_rcu()) before any of it reaches the free list; an offline that meets one of
- * those pages spins in dissolve_free_hugetlb_folio() until then.  Growing 64 pages at once
- * stalled offlines for over a second (stack samples); small steps keep that window short.
+ * Grow or shrink the churn's own share of the pool (c->extra) to target, in steps of at most
+ * HP_POOL_STEP pages, each a read-modify-write of nr_hugepages under the pool lock (the
+ * cycler grows the pool too, to fill the blocks it onlines).  The kernel allocates a pool
+ * growth as one batch and, with HVO on, optimizes the whole batch (one synchronize_rcu())
+ * before any of it reaches the free list; an offline that meets one of those pages spins in
+ * dissolve_free_hugetlb_folio() until then.  Growing 64 pages at once stalled offlines for
+ * over a second (stack samples); small steps keep that window short.
  */
 static int hp_churn_resize(struct mmt_worker *w, struct hp_churn *c, uint64_t target)
 {
-	uint64_t now = hp_read_u64(HP_NR_HUGE);
 	int rc = MMT_PASS;
 
-	while (rc == MMT_PASS && now != target && mmt_running(w)) {
-		uint64_t step = now < target ? now + HP_POOL_STEP : now - HP_POOL_STEP;
-		uint64_t got;
+	while (rc == MMT_PASS && c->extra != target && mmt_running(w)) {
+		uint64_t before = c->extra;
+		int64_t d = (int64_t)target - (int64_t)c->extra;
 
-		if ((now < target && step > target) || (now > target && step < target))
-			step = target;
-		rc = hp_churn_resize_step(w, c, step);
-		got = hp_read_u64(HP_NR_HUGE);
-		if (got == now)
+		if (d > HP_POOL_STEP)
+			d = HP_POOL_STEP;
+		if (d < -HP_POOL_STEP)
+			d = -HP_POOL_STEP;
+		rc = hp_churn_resize_step(w, c, d);
+		if (c->extra == before)
 			break;		/* no progress (no memory): the next round tries again */
-		now = got;
 	}
-	if (!mmt_running(w) && rc == MMT_PASS && now != target)
-		rc = hp_churn_resize_step(w, c, target);
 	return rc;
 }
 
-static int hp_churn_resize_step(struct mmt_worker *w, struct hp_churn *c, uint64_t target)
+static int hp_churn_resize_step(struct mmt_worker *w, struct hp_churn *c, int64_t delta)
 {
-	uint64_t tot0, tot1, t;
+	uint64_t tot0, tot1, t, now, got;
 	long long mm0, mm1;
 	int r;
 
+	hp_pool_lock(c->p);
+	now = hp_read_u64(HP_NR_HUGE);
+	if (delta < 0 && (uint64_t)-delta > now)
+		delta = -(int64_t)now;
+	if (delta > 0 && now + (uint64_t)delta > c->p->pool_cap)
+		delta = c->p->pool_cap > now ? (int64_t)(c->p->pool_cap - now) : 0;
 	tot0 = hp_nr_total();
 	mm0 = c->p->memmap_stat ? hp_memmap_pages() : -1;
 	t = mmt_now_ns();
-	r = hp_write_u64_bounded(HP_NR_HUGE, target, HP_POOL_TIMEOUT_MS);
+	r = hp_write_u64_bounded(HP_NR_HUGE, (uint64_t)((int64_t)now + delta), HP_POOL_TIMEOUT_MS);
 	t = mmt_now_ns() - t;
 	mm1 = c->p->memmap_stat ? hp_memmap_pages() : -1;
 	tot1 = hp_nr_total();
+	got = hp_read_u64(HP_NR_HUGE);
+	hp_pool_unlock(c->p);
 	if (r && r != -ETIME && r != -ENOMEM)
-		return mmt_werror(w, "write %" PRIu64 " to %s: %s", target, HP_NR_HUGE,
-				  strerror(-r));
+		return mmt_werror(w, "write %" PRId64 " to %s: %s", (int64_t)now + delta,
+				  HP_NR_HUGE, strerror(-r));
+	/*
+	 * The share is what the churn asked for: an offline dissolving the cycler's fill
+	 * meanwhile lowers nr_hugepages too, and must not be taken for the churn's pages
+	 * (it would grow them back, optimized in an on phase, where the fill should go).
+	 * A grow that got fewer pages than asked (no memory) credits what it got.
+	 */
+	if (delta > 0)
+		c->extra += got > now ? (got - now < (uint64_t)delta ? got - now : (uint64_t)delta) : 0;
+	else
+		c->extra = c->extra > (uint64_t)-delta ? c->extra - (uint64_t)-delta : 0;
 	if (tot1 > tot0)
 		hp_churn_account(w, c, true, tot1 - tot0, t, mm0, mm1);
 	else if (tot0 > tot1)
@@ -1729,13 +1965,12 @@ static int hp_churn_keep_init(struct mmt_worker *w, struct hp_churn *c)
 	uint64_t i;
 	int rc;
 
-	c->floor = p->base_pool;
 	if (!p->held_pages)
 		return MMT_PASS;
 	c->kfd = memfd_create("mmt-hotplug-held", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
 	if (c->kfd < 0)
 		return mmt_werror(w, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
-	rc = hp_churn_resize(w, c, p->base_pool + (uint64_t)p->held_pages);
+	rc = hp_churn_resize(w, c, (uint64_t)p->held_pages);
 	if (rc != MMT_PASS)
 		return rc;
 	if (fallocate(c->kfd, 0, 0, (off_t)((uint64_t)p->held_pages * HP_HPAGE)) &&
@@ -1762,7 +1997,6 @@ static int hp_churn_keep_init(struct mmt_worker *w, struct hp_churn *c)
 		hp_huge_stamp(c->kmap, i, p->salt ^ 0xbeefull, 1);
 		c->kpfn[i] = hp_pfn_of(c->pm_fd, c->kmap + i * HP_HPAGE);
 	}
-	c->floor = p->base_pool + c->kept;
 	return MMT_PASS;
 }
 
@@ -1788,16 +2022,20 @@ static int hp_churn_enter_phase(struct mmt_worker *w, struct hp_churn *c, int ph
 	c->ph = NULL;		/* the switch itself is not measured */
 	rc = hp_churn_release(w, c);
 	if (rc == MMT_PASS)
-		rc = hp_churn_resize(w, c, c->floor);
+		rc = hp_churn_resize(w, c, c->kept);
 	if (rc != MMT_PASS)
 		return rc;
+	hp_pool_lock(c->p);	/* the cycler's fills set the sysctl by the phase */
 	if (c->p->hvo) {
 		int r = mmt_write_timeout(HP_HVO, phase == HP_ON ? "1" : "0", HP_POOL_TIMEOUT_MS);
 
-		if (r)
+		if (r) {
+			hp_pool_unlock(c->p);
 			return mmt_werror(w, "write of %s: %s", HP_HVO, strerror(-r));
+		}
 	}
 	__atomic_store_n(&c->p->cur_phase, (uint32_t)phase + 1, __ATOMIC_RELAXED);
+	hp_pool_unlock(c->p);
 	return MMT_PASS;
 }
 
@@ -1864,22 +2102,29 @@ static int hp_role_churn(struct mmt_worker *w)
 			rc = hp_churn_release(w, c);
 		if (rc != MMT_PASS)
 			break;
-		target = c->floor + mmt_rand(&c->rnd) % ((uint64_t)p->pool_pages + 1);
+		target = c->kept + mmt_rand(&c->rnd) % ((uint64_t)p->pool_pages + 1);
 		rc = hp_churn_resize(w, c, target);
 		if (rc != MMT_PASS)
 			break;
 		/*
-		 * Even rounds take every free pool page plus surplus ones (fresh allocations);
-		 * odd rounds hold half of the free pool, leaving free pages for offlining to
-		 * dissolve.
+		 * Even rounds take up to pool_pages free pool pages plus surplus ones (fresh
+		 * allocations); odd rounds half as many, leaving free pages for offlining to
+		 * dissolve.  Not every free page: most of the pool is the cycler's fill, which
+		 * light rounds dissolve rather than migrate.
 		 */
 		free_now = hp_read_u64(HP_FREE_HUGE);
+		if (free_now > (uint64_t)p->pool_pages)
+			free_now = (uint64_t)p->pool_pages;
 		if (it++ & 1)
 			want = (int)(free_now / 2);
 		else
 			want = (int)free_now + (p->surplus_pages ?
 				1 + (int)(mmt_rand(&c->rnd) % (uint64_t)p->surplus_pages) : 0);
+		hp_pool_lock(p);	/* surplus pages are allocated under the phase's sysctl */
 		rc = hp_churn_hold(w, c, (uint64_t)want);
+		hp_pool_unlock(p);
+		if (rc == MMT_PASS && p->churn_ns)
+			mmt_sleep(w, p->churn_ns);
 	}
 	if (c->ph)
 		c->ph->wall_ns += mmt_now_ns() - phase_t0;
@@ -2403,6 +2648,8 @@ static const char *const hp_cause_name[HP_NR_CAUSES] = {
 	[HP_C_NOHUGE] = "no hugetlb pages in the block",
 	[HP_C_MIG0] = "< 1 MiB to migrate", [HP_C_MIG1] = "1-16 MiB to migrate",
 	[HP_C_MIG2] = ">= 16 MiB to migrate",
+	[HP_C_FREE_ONLY] = "only free hugetlb pages to dissolve (< 1 MiB LRU)",
+	[HP_C_INUSE] = "in-use hugetlb pages to migrate",
 };
 
 static const char *const hp_stack_name[] = {
@@ -2432,10 +2679,14 @@ static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cy
 	known = p->offlines_known;
 	with_huge = hp_role_sum(ctx, "cycler", M_CYC_HUGE);
 	if (known)
-		mmt_note(ctx, "cycled blocks: %" PRIu64 " of %" PRIu64 " successful offlines (%.0f %%) took hugetlb pages offline, %.2f per offline; %.0f KiB of LRU pages migrated per offline (mean); %" PRIu64 " cycles in all, %d offliners",
+		mmt_note(ctx, "cycled blocks: %" PRIu64 " of %" PRIu64 " successful offlines (%.0f %%) took hugetlb pages offline, %.2f per offline (%.2f in use: migrated; %.2f vmemmap-optimized, as kpageflags shows them: restored); %.0f KiB of LRU pages migrated per offline (mean); %" PRIu64 " cycles in all, %d offliners; fills after online: %" PRIu64 ", %.1f pages each, %" PRIu64 " cut by the pool cap",
 			 with_huge, known, 100.0 * (double)with_huge / (double)known,
 			 (double)p->huge_at_offline / (double)known,
-			 (double)p->lru_at_offline * 4.0 / (double)known, cycles, p->offliners);
+			 (double)p->inuse_at_offline / (double)known,
+			 (double)p->hvo_at_offline / (double)known,
+			 (double)p->lru_at_offline * 4.0 / (double)known, cycles, p->offliners,
+			 p->fills, p->fills ? (double)p->fill_got / (double)p->fills : 0.0,
+			 p->fill_capped);
 	for (i = 0; i <= M_ST_OTHER - M_ST_HVO_RCU; i++) {
 		st[i] = hp_role_sum(ctx, "cycler", (unsigned int)(M_ST_HVO_RCU + i));
 		tot += st[i];
