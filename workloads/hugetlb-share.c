@@ -713,7 +713,7 @@ struct hs_thr {
 
 /* Per worker process: its sibling threads and the window of its own mapping changes. */
 static struct {
-	struct hs_thr thr[3];
+	struct hs_thr thr[4];
 	int nthr;
 	uint32_t win_seq;	/* odd while the main thread mprotects or munmaps its own range */
 	uint32_t hot;		/* the page the main thread works on now */
@@ -2396,6 +2396,14 @@ static int storm_run(struct mmt_worker *w)
 #define MAP_HUGE_SHIFT		26
 #endif
 
+struct hs_st_cycle {
+	uint32_t n, p, g;
+	uint64_t hv, tv;	/* p's words as read before the cycle */
+	uint64_t pfn0, pfn1;	/* p's PFN before; the foreign page's after */
+	void *fm;		/* the private hugetlb page */
+	int node;
+};
+
 static struct {
 	uint32_t go;		/* cycle n: the range is mapped, S may prepare */
 	uint32_t ready;		/* S prepared cycle n */
@@ -2405,6 +2413,10 @@ static struct {
 	uint32_t quit;		/* U stopped; the range is mapped */
 	uint32_t exited;	/* S returned */
 	int fifo;		/* S runs SCHED_FIFO */
+	struct hs_st_cycle cy;	/* S's cycle, for the reader */
+	uint32_t rd_go;		/* S: reader, read cycle n now */
+	uint32_t rd_done;	/* the reader read cycle n */
+	uint32_t rd_exited;
 	uint32_t warm[HS_ST_WARM];
 	uint32_t nwarm;
 	uint32_t victim;	/* the page S holds this cycle, for the access thread */
@@ -2504,14 +2516,6 @@ static int hs_st_refill(struct hs_thr *t, uint32_t p)
 	return 0;
 }
 
-struct hs_st_cycle {
-	uint32_t n, p, g;
-	uint64_t hv, tv;	/* p's words as read before the cycle */
-	uint64_t pfn0, pfn1;	/* p's PFN before; the foreign page's after */
-	void *fm;		/* the private hugetlb page */
-	int node;
-};
-
 /* S, before the window: read p (TLB entry), find its page, map the foreign page on its node. */
 static int hs_st_prepare(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
 {
@@ -2568,17 +2572,103 @@ static int hs_st_prepare(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
 	return 0;
 }
 
+/*
+ * Read punched page p through this mm (its vma is detached: only a TLB entry
+ * can answer): a fault or the old stamp is correct, anything else FAILs.
+ * The reader (window) counts the cycle's window figures.
+ */
+static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool window)
+{
+	const struct hs_priv *hp = t->l.hp;
+	volatile bool faulted = false;
+	uint64_t v[2] = { 0, 0 };
+	char found[240], want[160];
+	unsigned int c;
+	bool inwin;
+
+	if (sigsetjmp(hs_tjmp, 0)) {
+		faulted = true;
+	} else {
+		hs_tjmp_any = 0;
+		hs_tjmp_armed = 1;
+		v[0] = hs_load(t->l.addr, cy->p, HS_HEAD);
+		v[1] = hs_load(t->l.addr, cy->p, HS_TAIL);
+		hs_tjmp_armed = 0;
+	}
+	inwin = hs_ld(&hs_stl.out) != cy->n;
+	if (window && inwin) {
+		mmt_add(t->w, M_STALE_INWIN, 1);
+		if (cy->pfn0 && cy->pfn1 == cy->pfn0)
+			mmt_add(t->w, M_STALE_REUSED, 1);
+	}
+	if (faulted) {
+		mmt_add(t->w, M_STALE_FLUSHED, 1);
+		return 0;
+	}
+	if (v[0] == cy->hv && v[1] == cy->tv) {
+		mmt_add(t->w, M_STALE_OLD, 1);
+		return 0;
+	}
+	c = v[0] != cy->hv ? HS_HEAD : HS_TAIL;
+	hs_found(hp, v[c], c, found, sizeof(found));
+	snprintf(want, sizeof(want), "a fault (the vma is gone) or the page's old stamp %#018"
+		 PRIx64 " (generation %u, through a TLB entry kept while the page is still held)",
+		 c == HS_HEAD ? cy->hv : cy->tv, cy->g);
+	return hs_tfail(t, MMT_FAIL, "page %u %s word (file offset %#lx) read through this mm "
+			"on CPU %d right after the stale thread punched it, while this mm's "
+			"munmap of the range %s: expected %s, found %s; the punched page had PFN "
+			"%#" PRIx64 ", the private hugetlb page faulted after the punch got PFN "
+			"%#" PRIx64 ": a TLB entry of this mm still mapped a freed page that now "
+			"holds other data", cy->p, c == HS_HEAD ? "head" : "tail",
+			(unsigned long)cy->p * HS_HPAGE + (c == HS_HEAD ? 0 : HS_HPAGE - 8),
+			sched_getcpu(), inwin ? "was still running" : "had returned", want, found,
+			cy->pfn0, cy->pfn1);
+}
+
+/*
+ * The reader: SCHED_FIFO on U's CPU, so that when S wakes it U is preempted at its
+ * next cond_resched() inside the munmap and the reader runs in the same mm (no CR3
+ * switch, the CPU's TLB as U left it: U read p last before its munmap).
+ */
+static void *hs_reader_main(void *arg)
+{
+	struct hs_thr *t = arg;
+	struct sched_param sp = { .sched_priority = 1 };
+	uint32_t cur, n;
+	int ret;
+
+	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	__atomic_add_fetch(&hs_proc.ready, 1, __ATOMIC_RELEASE);
+	for (n = 0;;) {
+		while ((cur = hs_ld(&hs_stl.rd_go)) == n) {
+			if (hs_ld(&hs_stl.quit) || hs_failed())
+				goto out;
+			hs_nap(&hs_stl.rd_go, cur);
+		}
+		n = cur;
+		ret = hs_st_read(t, &hs_stl.cy, true);
+		if (ret) {
+			t->status = ret;
+			break;
+		}
+		hs_set(&hs_stl.rd_done, n);
+	}
+out:
+	hs_set(&hs_stl.rd_exited, 1);
+	return NULL;
+}
+
 /* S, in the window: wait for the PUD entry to go, then punch, refault elsewhere, read p. */
 static int hs_st_window(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
 {
 	struct hs_priv *hp = t->l.hp;
 	uint32_t k = 0, round = 0, r, sub, nwarm = hs_ld(&hs_stl.nwarm);
 	volatile uint64_t sink;
-	uint64_t v[2] = { 0, 0 }, fw[2];
-	char found[240], want[160];
-	volatile bool faulted = false;
-	bool inwin;
+	uint64_t fw[2];
+	char found[240];
 	unsigned int c;
+	uint32_t cur;
+	int ret;
 
 	/* Probe pages S never touched this cycle until one faults. */
 	if (sigsetjmp(hs_tjmp, 0))
@@ -2587,7 +2677,7 @@ static int hs_st_window(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
 	while (nwarm) {
 		if (hs_ld(&hs_stl.out) == cy->n) {
 			hs_tjmp_armed = 0;
-			return 1;	/* the munmap was over before S saw the range go */
+			return -1;	/* the munmap was over before S saw the range go */
 		}
 		r = hs_stl.warm[k % nwarm];
 		sub = 1 + (uint32_t)((round * 37u + k) % (HS_SUBPAGES - 2));
@@ -2599,7 +2689,7 @@ static int hs_st_window(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
 		if (++k % nwarm == 0)
 			round++;
 	}
-	return 1;
+	return -1;
 gone:
 	hs_tjmp_armed = 0;
 	/* The punch: the page goes back to the pool once nothing else holds it. */
@@ -2626,42 +2716,18 @@ gone:
 			hs_tjmp_any = 0;
 		}
 	}
-	/* p through this mm: the vma is detached, only a TLB entry can answer. */
-	if (sigsetjmp(hs_tjmp, 0)) {
-		faulted = true;
-	} else {
-		hs_tjmp_armed = 1;
-		v[0] = hs_load(t->l.addr, cy->p, HS_HEAD);
-		v[1] = hs_load(t->l.addr, cy->p, HS_TAIL);
-		hs_tjmp_armed = 0;
-	}
-	inwin = hs_ld(&hs_stl.out) != cy->n;
 	cy->pfn1 = cy->fm ? hs_self_pfn(pm, (uintptr_t)cy->fm) : 0;
-	if (inwin) {
-		mmt_add(t->w, M_STALE_INWIN, 1);
-		if (cy->pfn0 && cy->pfn1 == cy->pfn0)
-			mmt_add(t->w, M_STALE_REUSED, 1);
-	}
-	if (faulted) {
-		mmt_add(t->w, M_STALE_FLUSHED, 1);
-	} else if (v[0] == cy->hv && v[1] == cy->tv) {
-		mmt_add(t->w, M_STALE_OLD, 1);
-	} else {
-		c = v[0] != cy->hv ? HS_HEAD : HS_TAIL;
-		hs_found(hp, v[c], c, found, sizeof(found));
-		snprintf(want, sizeof(want), "a fault (the vma is gone) or the page's old stamp "
-			 "%#018" PRIx64 " (generation %u, through a TLB entry kept while the page "
-			 "is still held)", c == HS_HEAD ? cy->hv : cy->tv, cy->g);
-		return hs_tfail(t, MMT_FAIL, "page %u %s word (file offset %#lx) read through "
-				"this mm right after this thread punched it, while this mm's munmap "
-				"of the range %s: expected %s, found %s; the punched page had PFN "
-				"%#" PRIx64 ", the private hugetlb page faulted after the punch got "
-				"PFN %#" PRIx64 ": a TLB entry of this mm still mapped a freed page "
-				"that now holds other data", cy->p, c == HS_HEAD ? "head" : "tail",
-				(unsigned long)cy->p * HS_HPAGE + (c == HS_HEAD ? 0 : HS_HPAGE - 8),
-				inwin ? "was still running" : "had returned", want, found, cy->pfn0,
-				cy->pfn1);
-	}
+	/* p through this mm, on this CPU, then by the reader on U's CPU. */
+	ret = hs_st_read(t, cy, false);
+	if (ret)
+		return ret;
+	hs_stl.cy = *cy;
+	hs_set(&hs_stl.rd_go, cy->n);
+	while ((cur = hs_ld(&hs_stl.rd_done)) != cy->n && !hs_failed() &&
+	       !hs_ld(&hs_stl.rd_exited))
+		hs_nap(&hs_stl.rd_done, cur);
+	if (hs_failed())
+		return MMT_FAIL;
 	/* Nothing may have written into the foreign page through a stale entry either. */
 	if (cy->fm) {
 		for (c = HS_HEAD; c <= HS_TAIL; c++) {
@@ -2752,7 +2818,7 @@ static void *hs_stale_main(void *arg)
 		ret = hs_st_window(t, pm, &cy);
 		if (cy.fm)
 			munmap(cy.fm, HS_HPAGE);
-		if (ret < 0 || ret > 1) {
+		if (ret > 0) {
 			t->status = ret;
 			goto out;
 		}
@@ -2821,7 +2887,7 @@ static int hs_stale(struct mmt_worker *w)
 	cpu_set_t set;
 	struct hs_thr *s;
 	uint64_t t0;
-	uint32_t n;
+	uint32_t n, v;
 	int ret = MMT_PASS, i, err;
 	void *m;
 
@@ -2858,6 +2924,12 @@ static int hs_stale(struct mmt_worker *w)
 		return hs_inmm_stop(mmt_werror(w, "pthread_create of the stale thread"));
 	hs_proc.nthr++;
 	hs_pin(s->pt, hs_stl.cpu[1]);
+	s = &hs_proc.thr[hs_proc.nthr];
+	*s = (struct hs_thr){ .w = w, .l = l, .kind = 0, .name = "reader", .slot = w->id };
+	if (pthread_create(&s->pt, NULL, hs_reader_main, s))
+		return hs_inmm_stop(mmt_werror(w, "pthread_create of the reader thread"));
+	hs_proc.nthr++;
+	hs_pin(s->pt, hs_stl.cpu[0]);
 	hs_pin(pthread_self(), hs_stl.cpu[0]);
 
 	for (n = 1; mmt_running(w) && !hs_failed(); n++) {
@@ -2868,7 +2940,11 @@ static int hs_stale(struct mmt_worker *w)
 			hs_nap(&hs_stl.ready, hs_ld(&hs_stl.ready));
 		if (hs_ld(&hs_stl.ready) != n)
 			break;
-		__atomic_store_n(&hs_proc.hot, hs_ld(&hs_stl.victim), __ATOMIC_RELAXED);
+		v = hs_ld(&hs_stl.victim);
+		__atomic_store_n(&hs_proc.hot, v, __ATOMIC_RELAXED);
+		/* Last, so that this CPU's TLB holds it for the reader. */
+		(void)hs_load(l.addr, v, HS_HEAD);
+		(void)hs_load(l.addr, v, HS_TAIL);
 		hs_win_step();	/* the access thread's faults are misses from here */
 		hs_set(&hs_stl.in, n);
 		t0 = mmt_now_ns();
