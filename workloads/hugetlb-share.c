@@ -48,10 +48,25 @@
  * also if the run is killed); without either the O_DIRECT kinds are off (noted).  The threads
  * make the main loops slower on few CPUs: -p inmm=none gives the foreign-mm-only figures.
  *
+ * Stale (-p stale=yes, default): one more process unmaps the whole shared range together with
+ * an anonymous ballast mapped right after it, so that the kernel zaps the hugetlb VMA first
+ * (unsharing the PMD table: its PUD entry goes) and finishes its mmu_gather only after zapping
+ * the ballast and freeing its page tables.  A sibling thread on another CPU (SCHED_FIFO) sees
+ * the PUD entry go (a read of an untouched page faults), punches one of its own pages p,
+ * faults a private hugetlb page bound to p's node (the pool hands back the page just freed)
+ * and fills it with foreign words; a reader thread pinned to the unmapper's CPU (SCHED_FIFO:
+ * it preempts the munmap at its next cond_resched(), same mm, no CR3 switch) and the sibling
+ * then read p again.  The vma is gone, so only a TLB entry can answer: a fault, or p's old
+ * stamp while the page is still held, is correct; the foreign fill or anything else is a
+ * page freed while this mm's TLB still mapped it: FAIL (mm, thread, CPU, page, word, PFNs).
+ * That is what huge_pmd_unshare_flush() prevents by flushing before the i_mmap_rwsem drops.
+ *
  * Figures: `unshare` and `walk` are the unsharers' and walkers' loops (ops/s, all kinds), with
  * one latency metric per kind; `gup_inmm` the gup threads' loop with per-kind latency and
  * verified blocks; `access_inmm` checks/s; `reuse_fill` ranges filled/s and the latency from
- * the end of an unshare to the end of the fill.
+ * the end of an unshare to the end of the fill; `stale` cycles/s, with how many re-reads came
+ * inside the munmap (stale_in_window), how often the foreign page got the punched page's PFN
+ * (stale_reused), and the re-reads' outcomes (stale_flushed, stale_old).
  *
  * Corruption: every 2 MiB page carries a stamp word at its head and one at its tail (page
  * index, generation, checksum, salted per run).  Toucher pages are owned by one toucher
@@ -2633,7 +2648,7 @@ static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool windo
 static void *hs_reader_main(void *arg)
 {
 	struct hs_thr *t = arg;
-	struct sched_param sp = { .sched_priority = 1 };
+	struct sched_param sp = { .sched_priority = 2 };	/* above U's munmap */
 	uint32_t cur, n;
 	int ret;
 
@@ -2886,7 +2901,8 @@ static int hs_stale(struct mmt_worker *w)
 	uintptr_t bal;
 	cpu_set_t set;
 	struct hs_thr *s;
-	uint64_t t0;
+	struct sched_param fifo = { .sched_priority = 1 }, other = { .sched_priority = 0 };
+	uint64_t t0, lat;
 	uint32_t n, v;
 	int ret = MMT_PASS, i, err;
 	void *m;
@@ -2946,14 +2962,23 @@ static int hs_stale(struct mmt_worker *w)
 		(void)hs_load(l.addr, v, HS_HEAD);
 		(void)hs_load(l.addr, v, HS_TAIL);
 		hs_win_step();	/* the access thread's faults are misses from here */
+		/*
+		 * SCHED_FIFO for the munmap: no other process runs on this CPU until it
+		 * returns (without PCID a switch to another mm flushes the TLB the
+		 * reader is to find), only the reader, which is above it.
+		 */
+		pthread_setschedparam(pthread_self(), SCHED_FIFO, &fifo);
 		hs_set(&hs_stl.in, n);
 		t0 = mmt_now_ns();
-		if (munmap((void *)l.addr, (size_t)l.hp->size + HS_BAL_LEN)) {
+		err = munmap((void *)l.addr, (size_t)l.hp->size + HS_BAL_LEN) ? errno : 0;
+		lat = mmt_now_ns() - t0;
+		pthread_setschedparam(pthread_self(), SCHED_OTHER, &other);
+		if (err) {
 			ret = mmt_werror(w, "munmap of the range and its ballast: %s",
-					 strerror(errno));
+					 strerror(err));
 			break;
 		}
-		mmt_latency(w, M_STALE_MUNMAP_LAT, mmt_now_ns() - t0);
+		mmt_latency(w, M_STALE_MUNMAP_LAT, lat);
 		hs_set(&hs_stl.out, n);
 		hs_unshared(l.hp);
 		while (hs_ld(&hs_stl.done) != n && !hs_failed() && !hs_ld(&hs_stl.exited))
