@@ -155,6 +155,7 @@
 #define HS_BAL_PMDS	256u			/* stale ballast: 2 MiB ranges after the range */
 #define HS_BAL_PAGES	16u			/* 4 KiB pages populated in each */
 #define HS_BAL_LEN	((size_t)HS_BAL_PMDS * HS_HPAGE)
+#define HS_BAL_CHUNK	(64u << 10)		/* every other one read-only: 4096 VMAs each */
 #define HS_ST_WARM	256u			/* pages the stale unmapper faults, its sibling probes */
 
 #define HS_IDX_BITS	24
@@ -2427,9 +2428,9 @@ static struct {
 	uint32_t done;		/* S checked cycle n */
 	uint32_t quit;		/* U stopped; the range is mapped */
 	uint32_t exited;	/* S returned */
-	int fifo;		/* S runs SCHED_FIFO */
 	struct hs_st_cycle cy;	/* S's cycle, for the reader */
-	uint32_t rd_go;		/* S: reader, read cycle n now */
+	pthread_t rd_pt;
+	uint32_t filled;	/* S: cycle n's foreign page is filled: reader, read p now */
 	uint32_t rd_done;	/* the reader read cycle n */
 	uint32_t rd_exited;
 	uint32_t warm[HS_ST_WARM];
@@ -2592,7 +2593,7 @@ static int hs_st_prepare(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
  * can answer): a fault or the old stamp is correct, anything else FAILs.
  * The reader (window) counts the cycle's window figures.
  */
-static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool window)
+static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool window, bool *gone)
 {
 	const struct hs_priv *hp = t->l.hp;
 	volatile bool faulted = false;
@@ -2617,11 +2618,15 @@ static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool windo
 			mmt_add(t->w, M_STALE_REUSED, 1);
 	}
 	if (faulted) {
-		mmt_add(t->w, M_STALE_FLUSHED, 1);
+		if (gone)
+			*gone = true;
+		if (window || !gone)
+			mmt_add(t->w, M_STALE_FLUSHED, 1);
 		return 0;
 	}
 	if (v[0] == cy->hv && v[1] == cy->tv) {
-		mmt_add(t->w, M_STALE_OLD, 1);
+		if (window || !gone)
+			mmt_add(t->w, M_STALE_OLD, 1);
 		return 0;
 	}
 	c = v[0] != cy->hv ? HS_HEAD : HS_TAIL;
@@ -2630,38 +2635,58 @@ static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool windo
 		 PRIx64 " (generation %u, through a TLB entry kept while the page is still held)",
 		 c == HS_HEAD ? cy->hv : cy->tv, cy->g);
 	return hs_tfail(t, MMT_FAIL, "page %u %s word (file offset %#lx) read through this mm "
-			"on CPU %d right after the stale thread punched it, while this mm's "
-			"munmap of the range %s: expected %s, found %s; the punched page had PFN "
+			"on CPU %d %s the stale thread punched it, while this mm's munmap of "
+			"the range %s: expected %s, found %s; the punched page had PFN "
 			"%#" PRIx64 ", the private hugetlb page faulted after the punch got PFN "
 			"%#" PRIx64 ": a TLB entry of this mm still mapped a freed page that now "
 			"holds other data", cy->p, c == HS_HEAD ? "head" : "tail",
 			(unsigned long)cy->p * HS_HPAGE + (c == HS_HEAD ? 0 : HS_HPAGE - 8),
-			sched_getcpu(), inwin ? "was still running" : "had returned", want, found,
+			sched_getcpu(), gone && !window ? "while" : "after",
+			inwin ? "was still running" : "had returned", want, found,
 			cy->pfn0, cy->pfn1);
 }
 
 /*
- * The reader: SCHED_FIFO on U's CPU, so that when S wakes it U is preempted at its
- * next cond_resched() inside the munmap and the reader runs in the same mm (no CR3
- * switch, the CPU's TLB as U left it: U read p last before its munmap).
+ * The reader (keeper): SCHED_FIFO 1 on U's CPU, the priority U's munmap runs at.  From the
+ * moment U starts its munmap it spins there reading p and yielding: whenever U sleeps inside
+ * the munmap (a lock) it is the reader that runs, in the same mm, so the CPU never switches
+ * to another mm (without PCID that flushes the TLB) and keeps p's TLB entry warm.  Before
+ * the PUD entry goes a read walks the tables (the vma is detached, the tables are not yet):
+ * p's old stamp.  Once S filled the foreign page it raises the reader to FIFO 2, which
+ * preempts the munmap at its next cond_resched(), and the reader reads p a last time.
  */
 static void *hs_reader_main(void *arg)
 {
 	struct hs_thr *t = arg;
-	struct sched_param sp = { .sched_priority = 2 };	/* above U's munmap */
+	struct sched_param sp1 = { .sched_priority = 1 };
 	uint32_t cur, n;
-	int ret;
+	int ret = 0;
 
-	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp1);
 	__atomic_add_fetch(&hs_proc.ready, 1, __ATOMIC_RELEASE);
 	for (n = 0;;) {
-		while ((cur = hs_ld(&hs_stl.rd_go)) == n) {
+		bool gone = false;
+
+		while ((cur = hs_ld(&hs_stl.in)) == n) {
 			if (hs_ld(&hs_stl.quit) || hs_failed())
 				goto out;
-			hs_nap(&hs_stl.rd_go, cur);
+			hs_nap(&hs_stl.in, cur);
 		}
 		n = cur;
-		ret = hs_st_read(t, &hs_stl.cy, true);
+		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp1);
+		while (hs_ld(&hs_stl.out) != n && !hs_failed() && !hs_ld(&hs_stl.quit)) {
+			bool last = hs_ld(&hs_stl.filled) == n;
+
+			if (!gone || last) {
+				ret = hs_st_read(t, &hs_stl.cy, last, &gone);
+				if (ret)
+					break;
+			}
+			if (last)
+				break;
+			sched_yield();
+		}
+		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp1);
 		if (ret) {
 			t->status = ret;
 			break;
@@ -2703,6 +2728,7 @@ static int hs_st_window(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
 		(void)sink;
 		if (++k % nwarm == 0)
 			round++;
+		sched_yield();	/* the lock holders U waits for may need this CPU */
 	}
 	return -1;
 gone:
@@ -2733,11 +2759,21 @@ gone:
 	}
 	cy->pfn1 = cy->fm ? hs_self_pfn(pm, (uintptr_t)cy->fm) : 0;
 	/* p through this mm, on this CPU, then by the reader on U's CPU. */
-	ret = hs_st_read(t, cy, false);
+	ret = hs_st_read(t, cy, false, NULL);
 	if (ret)
 		return ret;
-	hs_stl.cy = *cy;
-	hs_set(&hs_stl.rd_go, cy->n);
+	hs_stl.cy.pfn1 = cy->pfn1;
+	hs_set(&hs_stl.filled, cy->n);
+	{
+		struct sched_param sp2 = { .sched_priority = 2 };
+
+		/*
+		 * Above U's munmap: the reader preempts it at its next cond_resched().
+		 * Only while it is still in this cycle (it resets itself at the next).
+		 */
+		if (hs_ld(&hs_stl.rd_done) != cy->n)
+			pthread_setschedparam(hs_stl.rd_pt, SCHED_FIFO, &sp2);
+	}
 	while ((cur = hs_ld(&hs_stl.rd_done)) != cy->n && !hs_failed() &&
 	       !hs_ld(&hs_stl.rd_exited))
 		hs_nap(&hs_stl.rd_done, cur);
@@ -2797,12 +2833,6 @@ static void *hs_stale_main(void *arg)
 		if (hs_owner(l->ntouch, l->ncyc, p, &cyc) == l->ncyc && cyc)
 			own[nown++] = p;
 	pi = (uint32_t)(mmt_rand(&t->l.rng) % (nown ? nown : 1));
-	{
-		/* Run the moment U wakes us, whatever else is runnable on this CPU. */
-		struct sched_param sp = { .sched_priority = 1 };
-
-		hs_stl.fifo = !pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-	}
 	__atomic_add_fetch(&hs_proc.ready, 1, __ATOMIC_RELEASE);
 	for (n = 1; nown; n++) {
 		if (!hs_st_wait(t, &hs_stl.go, n))
@@ -2824,6 +2854,7 @@ static void *hs_stale_main(void *arg)
 			t->status = ret;
 			goto out;
 		}
+		hs_stl.cy = cy;
 		hs_set(&hs_stl.ready, n);
 		if (!hs_st_wait(t, &hs_stl.in, n)) {
 			if (cy.fm)
@@ -2877,6 +2908,9 @@ static int hs_st_ballast(uintptr_t bal, bool fixed)
 		for (j = 0; j < HS_BAL_PAGES; j++)
 			c[(size_t)j * 4096u] = 1;
 	}
+	/* Many VMAs: the munmap walks and unlinks each after the hugetlb one, before its flush. */
+	for (i = 0; i < HS_BAL_LEN / HS_BAL_CHUNK; i += 2)
+		mprotect((char *)m + (size_t)i * HS_BAL_CHUNK, HS_BAL_CHUNK, PROT_READ);
 	return 0;
 }
 
@@ -2944,6 +2978,7 @@ static int hs_stale(struct mmt_worker *w)
 	*s = (struct hs_thr){ .w = w, .l = l, .kind = 0, .name = "reader", .slot = w->id };
 	if (pthread_create(&s->pt, NULL, hs_reader_main, s))
 		return hs_inmm_stop(mmt_werror(w, "pthread_create of the reader thread"));
+	hs_stl.rd_pt = s->pt;
 	hs_proc.nthr++;
 	hs_pin(s->pt, hs_stl.cpu[0]);
 	hs_pin(pthread_self(), hs_stl.cpu[0]);
@@ -2972,6 +3007,7 @@ static int hs_stale(struct mmt_worker *w)
 		t0 = mmt_now_ns();
 		err = munmap((void *)l.addr, (size_t)l.hp->size + HS_BAL_LEN) ? errno : 0;
 		lat = mmt_now_ns() - t0;
+		hs_set(&hs_stl.out, n);	/* before leaving FIFO: the reader spins until then */
 		pthread_setschedparam(pthread_self(), SCHED_OTHER, &other);
 		if (err) {
 			ret = mmt_werror(w, "munmap of the range and its ballast: %s",
@@ -2979,7 +3015,6 @@ static int hs_stale(struct mmt_worker *w)
 			break;
 		}
 		mmt_latency(w, M_STALE_MUNMAP_LAT, lat);
-		hs_set(&hs_stl.out, n);
 		hs_unshared(l.hp);
 		while (hs_ld(&hs_stl.done) != n && !hs_failed() && !hs_ld(&hs_stl.exited))
 			hs_nap(&hs_stl.done, hs_ld(&hs_stl.done));	/* S never waits for U now */
