@@ -60,6 +60,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,7 +272,7 @@ static const struct mmt_param hp_params[] = {
 	{ "light_pages", MMT_P_INT, "1024",
 	  "LRU pages a block may hold in a light round (more: a migration round's block)", 0,
 	  1 << 20, NULL },
-	{ "migrate_every", MMT_P_INT, "4",
+	{ "migrate_every", MMT_P_INT, "8",
 	  "every Nth round of an offliner wants a block with light_pages or more to migrate (0: never)",
 	  0, 1000, NULL },
 	{ "hvo_round_ms", MMT_P_INT, "1000",
@@ -281,9 +282,9 @@ static const struct mmt_param hp_params[] = {
 	  1, 600, NULL },
 	{ "offline_timeout_ms", MMT_P_INT, "10000",
 	  "bound on one offline write; a block that takes longer is dropped", 50, 60000, NULL },
-	{ "pool_pages", MMT_P_INT, "64", "hugetlb pool growth above its size, 2 MiB pages",
+	{ "pool_pages", MMT_P_INT, "16", "hugetlb pool growth above its size, 2 MiB pages",
 	  1, HP_MAX_HOLD / 2, NULL },
-	{ "surplus_pages", MMT_P_INT, "32", "surplus hugetlb pages via nr_overcommit_hugepages",
+	{ "surplus_pages", MMT_P_INT, "8", "surplus hugetlb pages via nr_overcommit_hugepages",
 	  0, HP_MAX_HOLD / 2, NULL },
 	{ "user_size", MMT_P_SIZE, "16m", "stamped anonymous memory per memory user",
 	  2 << 20, 16ll << 30, NULL },
@@ -292,7 +293,13 @@ static const struct mmt_param hp_params[] = {
 	{ "online_zone", MMT_P_CHOICE, "movable",
 	  "zone the cycler onlines blocks into: movable (where the kernel allows: user and hugetlb pages then land in them) or same",
 	  0, 0, "movable|same" },
-	{ "churn_ms", MMT_P_INT, "20",
+	{ "heavy_room", MMT_P_INT, "8",
+	  "2 MiB slots a migration round's block (every migrate_every-th online) is left without fill, for user data to land in and be migrated",
+	  0, 512, NULL },
+	{ "racer_nice", MMT_P_INT, "19",
+	  "nice value of the memmap reader, ptdump reader and memory users (20: SCHED_IDLE; the churn: at most 10)", 0, 20,
+	  NULL },
+	{ "churn_ms", MMT_P_INT, "200",
 	  "pause of the pool churn between its rounds (each grows or shrinks the pool and takes pages): every page it allocates in an on phase is one more vmemmap-optimized page in some cycled block, replacing fill",
 	  0, 10000, NULL },
 	{ "held_pages", MMT_P_INT, "16",
@@ -301,7 +308,7 @@ static const struct mmt_param hp_params[] = {
 	{ "fake_heads", MMT_P_CHOICE, "fail",
 	  "a misaligned hugetlb head in /proc/kpageflags: fail (XFAIL on 6.17+ via kernel/bugs) or only count it",
 	  0, 0, "count|fail" },
-	{ "fill_pages", MMT_P_INT, "56",
+	{ "fill_pages", MMT_P_INT, "62",
 	  "free hugetlb pages (allocated with HVO off) put into each ZONE_MOVABLE block right after it is onlined, so that the next offline dissolves them and the machine's other movable allocations find no room in it (0: none)",
 	  0, 512, NULL },
 	{ "hvo_pages", MMT_P_INT, "1",
@@ -374,7 +381,9 @@ struct hp_priv {
 	int migrate_every;
 	uint64_t hvo_round_ns;
 	uint64_t churn_ns;
+	int racer_nice;
 	uint64_t fill_pages;		/* per onlined movable block, allocated with HVO off */
+	uint64_t heavy_room;		/* slots a migration round's block keeps free */
 	uint64_t hvo_pages;		/* per onlined movable block, under the current phase */
 	uint64_t pool_cap;		/* the fills never grow nr_hugepages beyond this */
 	uint64_t fills, fill_got, fill_capped;
@@ -649,6 +658,14 @@ static uint64_t hp_pool_fill(struct hp_priv *p, hp_writer_fn wr, void *arg, uint
 
 static void hp_nice(int n)
 {
+	if (n > 19) {
+		struct sched_param sp = { 0 };
+
+		/* SCHED_IDLE: runs only when nothing else wants the CPU */
+		if (!sched_setscheduler(0, SCHED_IDLE, &sp))
+			return;
+		n = 19;
+	}
 	if (setpriority(PRIO_PROCESS, 0, n))
 		return;		/* best effort: the run is only slower */
 }
@@ -1048,6 +1065,7 @@ static int hp_setup(struct mmt_ctx *ctx)
 	p->migrate_every = (int)mmt_param_int(ctx, "migrate_every");
 	p->hvo_round_ns = (uint64_t)mmt_param_int(ctx, "hvo_round_ms") * 1000000ull;
 	p->churn_ns = (uint64_t)mmt_param_int(ctx, "churn_ms") * 1000000ull;
+	p->racer_nice = (int)mmt_param_int(ctx, "racer_nice");
 	p->fake_fail = !strcmp(mmt_param_str(ctx, "fake_heads"), "fail");
 	p->user_size = mmt_param_size(ctx, "user_size") & ~(HP_CHUNK_PAGES * HP_PAGE - 1);
 	p->chunk = (uint64_t)mmt_param_int(ctx, "memmap_chunk");
@@ -1058,6 +1076,7 @@ static int hp_setup(struct mmt_ctx *ctx)
 	p->salt = mmt_now_ns() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
 	p->fill_pages = (uint64_t)mmt_param_int(ctx, "fill_pages");
 	p->hvo_pages = (uint64_t)mmt_param_int(ctx, "hvo_pages");
+	p->heavy_room = (uint64_t)mmt_param_int(ctx, "heavy_room");
 	if (p->fill_pages + p->hvo_pages > p->ppb / (HP_HPAGE / HP_PAGE))
 		return mmt_error(ctx, "fill_pages + hvo_pages (%" PRIu64 ") exceed the 2 MiB pages of a block (%" PRIu64 ")",
 				 p->fill_pages + p->hvo_pages, p->ppb / (HP_HPAGE / HP_PAGE));
@@ -1368,44 +1387,51 @@ struct hp_content {
 #define KPF_LRU		5
 #define KPF_HUGE_TAIL_MASK ((1ull << KPF_HUGE) | (1ull << KPF_COMPOUND_HEAD))
 
+/*
+ * Read it 2 MiB slot by slot: the first 65 entries of a slot tell a hugetlb head (and
+ * whether its memmap is optimized), and only slots that are not hugetlb pages are read
+ * whole to count their LRU pages.  A full read of a block's 32768 entries was a few ms of
+ * CPU at nice 0 in the cycler per pick, taken from the kworkers an offline waits for.
+ */
 static void hp_block_content(struct hp_off *o, const struct hp_block *b, struct hp_content *c)
 {
 	struct hp_priv *p = o->cy->p;
-	size_t len = p->ppb * sizeof(*o->fl);
-	uint64_t i;
+	const uint64_t slot = HP_HPAGE / HP_PAGE;
+	uint64_t base = (uint64_t)b->nr * p->ppb, s, i;
 
 	memset(c, 0, sizeof(*c));
-	if (o->kfd < 0 ||
-	    pread(o->kfd, o->fl, len, (off_t)((uint64_t)b->nr * p->ppb * sizeof(*o->fl))) !=
-	    (ssize_t)len)
+	if (o->kfd < 0)
 		return;
-	c->known = true;
-	for (i = 0; i < p->ppb; i++) {
-		uint64_t f = o->fl[i];
+	for (s = 0; s + slot <= p->ppb; s += slot) {
+		uint64_t *fl = o->fl + s, cnt = 0;
+		size_t head = 65 * sizeof(*fl);
 
-		if (f & (1ull << KPF_HUGE)) {
-			uint64_t cnt = 0;
-
-			if ((f & KPF_HUGE_TAIL_MASK) != KPF_HUGE_TAIL_MASK || (i & 511))
-				continue;
+		if (pread(o->kfd, fl, head, (off_t)((base + s) * sizeof(*fl))) != (ssize_t)head)
+			return;
+		if ((fl[0] & KPF_HUGE_TAIL_MASK) == KPF_HUGE_TAIL_MASK) {
 			c->huge++;
 			/*
 			 * An optimized page's memmap tail is remapped onto its first memmap
 			 * page, so its subpage 64 reads like the head (the 6.17+ "fake head";
 			 * on older kernels kpageflags hides it, and this counts nothing).
 			 */
-			if (i + 64 < p->ppb &&
-			    (o->fl[i + 64] & KPF_HUGE_TAIL_MASK) == KPF_HUGE_TAIL_MASK)
+			if ((fl[64] & KPF_HUGE_TAIL_MASK) == KPF_HUGE_TAIL_MASK)
 				c->hvo++;
 			if (o->cfd >= 0 &&
-			    pread(o->cfd, &cnt, sizeof(cnt),
-				  (off_t)(((uint64_t)b->nr * p->ppb + i) * sizeof(cnt))) ==
+			    pread(o->cfd, &cnt, sizeof(cnt), (off_t)((base + s) * sizeof(cnt))) ==
 			    (ssize_t)sizeof(cnt) && cnt)
 				c->inuse++;
-		} else if (f & (1ull << KPF_LRU)) {
-			c->lru++;
+			continue;
+		}
+		if (pread(o->kfd, fl, slot * sizeof(*fl), (off_t)((base + s) * sizeof(*fl))) !=
+		    (ssize_t)(slot * sizeof(*fl)))
+			return;
+		for (i = 0; i < slot; i++) {
+			if (!(fl[i] & (1ull << KPF_HUGE)) && (fl[i] & (1ull << KPF_LRU)))
+				c->lru++;
 		}
 	}
+	c->known = true;
 }
 
 /*
@@ -1590,12 +1616,14 @@ static int hp_cycle_online(struct hp_off *o, int k)
 		hp_cyc_add(cy, M_ZONE_CHANGED, 1);
 	else if (!strcmp(b->target, "Movable")) {
 		struct hp_priv *p = cy->p;
-		/* every migrate_every-th block gets half: room for user data to migrate */
-		bool half = p->migrate_every &&
-			    ++o->onlines % (uint64_t)p->migrate_every == 0;
+		/* every migrate_every-th block keeps heavy_room: user data lands there */
+		bool heavy = p->migrate_every &&
+			     ++o->onlines % (uint64_t)p->migrate_every == 0;
+		uint64_t n = p->fill_pages;
 
-		hp_pool_fill(p, hp_cyc_writer, o, half ? p->fill_pages / 2 : p->fill_pages,
-			     p->hvo_pages);
+		if (heavy)
+			n = n > p->heavy_room ? n - p->heavy_room : 0;
+		hp_pool_fill(p, hp_cyc_writer, o, n, p->hvo_pages);
 	}
 	hp_release(o, k);
 	return MMT_PASS;
@@ -2047,7 +2075,7 @@ static int hp_role_churn(struct mmt_worker *w)
 	uint64_t t_start, it = 0, phase_t0 = 0;
 	int cur = -1, rc = MMT_PASS, want;
 
-	hp_nice(HP_NICE_CHURN);
+	hp_nice(p->racer_nice < HP_NICE_CHURN ? p->racer_nice : HP_NICE_CHURN);
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -2261,7 +2289,7 @@ static int hp_role_memmap(struct mmt_worker *w)
 	bool sweep = true;
 	int rc = MMT_PASS;
 
-	hp_nice(HP_NICE_RACER);
+	hp_nice(p->racer_nice);
 
 	r.fl = malloc(p->chunk * sizeof(*r.fl));
 	r.cnt = malloc(p->chunk * sizeof(*r.cnt));
@@ -2332,7 +2360,7 @@ static int hp_role_ptdump(struct mmt_worker *w)
 	unsigned int f = 0, missing = 0;
 	int rc = MMT_PASS;
 
-	hp_nice(HP_NICE_RACER);
+	hp_nice(p->racer_nice);
 
 	if (!p->ptdump_dir[0])
 		return mmt_role_skip(w, "%s", p->ptdump_why);
@@ -2507,7 +2535,7 @@ static int hp_role_user(struct mmt_worker *w)
 	struct hp_user u = { .p = p, .pm_fd = -1 };
 	int rc = MMT_PASS;
 
-	hp_nice(HP_NICE_RACER);
+	hp_nice(p->racer_nice);
 
 	u.pages = p->user_size / HP_PAGE;
 	u.salt = p->salt ^ ((uint64_t)(w->index + 1) << 32);
