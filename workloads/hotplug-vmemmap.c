@@ -293,7 +293,7 @@ static const struct mmt_param hp_params[] = {
 	{ "online_zone", MMT_P_CHOICE, "movable",
 	  "zone the cycler onlines blocks into: movable (where the kernel allows: user and hugetlb pages then land in them) or same",
 	  0, 0, "movable|same" },
-	{ "heavy_room", MMT_P_INT, "8",
+	{ "heavy_room", MMT_P_INT, "4",
 	  "2 MiB slots a migration round's block (every migrate_every-th online) is left without fill, for user data to land in and be migrated",
 	  0, 512, NULL },
 	{ "racer_nice", MMT_P_INT, "19",
@@ -302,13 +302,13 @@ static const struct mmt_param hp_params[] = {
 	{ "churn_ms", MMT_P_INT, "200",
 	  "pause of the pool churn between its rounds (each grows or shrinks the pool and takes pages): every page it allocates in an on phase is one more vmemmap-optimized page in some cycled block, replacing fill",
 	  0, 10000, NULL },
-	{ "held_pages", MMT_P_INT, "16",
+	{ "held_pages", MMT_P_INT, "4",
 	  "hugetlb pages the churn keeps mapped and stamped for the whole run (migrated by offlining)",
 	  0, 512, NULL },
 	{ "fake_heads", MMT_P_CHOICE, "fail",
 	  "a misaligned hugetlb head in /proc/kpageflags: fail (XFAIL on 6.17+ via kernel/bugs) or only count it",
 	  0, 0, "count|fail" },
-	{ "fill_pages", MMT_P_INT, "62",
+	{ "fill_pages", MMT_P_INT, "63",
 	  "free hugetlb pages (allocated with HVO off) put into each ZONE_MOVABLE block right after it is onlined, so that the next offline dissolves them and the machine's other movable allocations find no room in it (0: none)",
 	  0, 512, NULL },
 	{ "hvo_pages", MMT_P_INT, "1",
@@ -1533,8 +1533,10 @@ static void hp_offline_account(struct hp_off *o, const struct hp_content *c, uin
 	__atomic_add_fetch(&p->offlines_known, 1, __ATOMIC_RELAXED);
 	if (ph)
 		hp_cause_account(p, (ph == HP_ON + 1 ? HP_C_ON : HP_C_OFF), t);
-	hp_cause_account(p, !c->huge ? HP_C_NOHUGE : ph == HP_ON + 1 ? HP_C_HUGE_ON :
-			 HP_C_HUGE_OFF, t);
+	if (!c->huge)
+		hp_cause_account(p, HP_C_NOHUGE, t);
+	else if (ph)	/* no phase yet: the churn has not set the sysctl */
+		hp_cause_account(p, ph == HP_ON + 1 ? HP_C_HUGE_ON : HP_C_HUGE_OFF, t);
 	hp_cause_account(p, c->lru < 256 ? HP_C_MIG0 : c->lru < 4096 ? HP_C_MIG1 : HP_C_MIG2,
 			 t);
 }
