@@ -148,8 +148,11 @@ if ! diff -q "$out/blocks-before.txt" "$out/blocks-after.txt" >/dev/null; then
 	diff "$out/blocks-before.txt" "$out/blocks-after.txt" | sed -n 's/^> /    now /p'
 fi
 
-ours_huge=$(jq -r '.metrics.offlines_with_hugetlb.samples[0] // 0' "$rec")
-ours_offl=$(jq -r '.metrics.offline_latency.histogram.count // 0' "$rec")
+# both from the run's note (whole run, warm-up included): "X of Y successful offlines ..."
+cyc_note=$(jq -r '.repeats[0].notes[] | select(startswith("cycled blocks:"))' "$rec" | head -n 1)
+ours_huge=$(printf '%s\n' "$cyc_note" | sed -n 's/^cycled blocks: \([0-9]*\) of [0-9]* successful.*/\1/p')
+ours_offl=$(printf '%s\n' "$cyc_note" | sed -n 's/^cycled blocks: [0-9]* of \([0-9]*\) successful.*/\1/p')
+[ -n "$ours_offl" ] || ours_offl=$(jq -r '.metrics.offline_latency.histogram.count // 0' "$rec")
 ratio=$(awk -v a="$ours" -v b="$sng_cps" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "inf" }')
 ms() { awk -v n="$1" 'BEGIN { printf "%.1f ms", n / 1e6 }'; }
 
@@ -157,15 +160,20 @@ echo
 echo "== memory hotplug, $secs s each, $(nproc) CPUs, $(uname -r)"
 printf '%-34s %-30s %s\n' "" "mmtorture hotplug-vmemmap" "stress-ng --memhotplug 1"
 printf '%-34s %-30s %s\n' "successful cycles/s" "$(printf '%.2f' "$ours")" "$sng_cps"
-printf '%-34s %-30s %s\n' "successful offlines" "$ours_offl" \
+printf '%-34s %-30s %s\n' "successful offlines (whole run)" "$ours_offl" \
 	"$sng_off (online: $sng_on)"
 printf '%-34s %-30s %s\n' "offlines refused" "$ours_fail (per errno in record)" "$sng_refused"
-printf '%-34s %-30s %s\n' "offlines with hugetlb pages" "$ours_huge" "not known"
+printf '%-34s %-30s %s\n' "offlines with hugetlb pages" "${ours_huge:-?}" "not known"
 printf '%-34s %-30s %s\n' "blocks" "${ours_blocks:-?} probed to go offline" "every block it finds"
 printf '%-34s %-30s %s\n' "offline p50" "$(ms "$ours_off")" "not reported"
 printf '%-34s %-30s %s\n' "bogo-ops/s" "-" "${sng_rate:-?} (attempts, under strace)"
 printf '%-34s %-30s %s\n' "status" "$status (exit $mrc)" "exit $src, ${sng_ops:-?} ops in ${sng_real:-?} s"
 printf '%-34s %s\n' "ratio mmtorture / stress-ng" "$ratio"
+echo
+echo "mmtorture, where its offlines went (record: $rec):"
+jq -r '.repeats[0].notes[] | select(startswith("offline latency by cause") or startswith("cycled blocks:")
+	or startswith("offline time by kernel stack") or startswith("innermost kernel functions"))' "$rec" |
+	fold -s -w 110 | sed 's/^/  /'
 echo "peer: mmtorture_cycles_per_s=$ours mmtorture_measured_s=$measured stress_ng_cycles_per_s=$sng_cps stress_ng_offline_ok=$sng_off stress_ng_online_ok=$sng_on stress_ng_bogo_ops_per_s=${sng_rate:-nan} ratio=$ratio"
 
 # an XFAIL (known kernel bug) exits 0 like a pass
