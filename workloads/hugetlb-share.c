@@ -676,14 +676,50 @@ static int hs_pagemap_read(int fd, uintptr_t vaddr, size_t n, uint64_t *out)
 	return 0;
 }
 
+/* Is name one of the comma-separated tokens of list? */
+static bool hs_in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p;
+
+	for (p = list; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+	return false;
+}
+
+/* The kinds val names: "all", one kind, or a comma list of kinds, in table order. */
 static int hs_parse_choice(const char *val, const char *const *names, int nr, int *kinds)
 {
 	int i, n = 0;
 
 	for (i = 0; i < nr; i++)
-		if (!val || !strcmp(val, "all") || !strcmp(val, names[i]))
+		if (!val || !strcmp(val, "all") || hs_in_list(val, names[i]))
 			kinds[n++] = i;
 	return n;
+}
+
+/* 0 if every token of val is "all" or a kind; else -1 and the first bad token in bad. */
+static int hs_check_choice(const char *val, const char *const *names, int nr, char *bad,
+			   size_t len)
+{
+	const char *p = val, *end;
+	int i;
+
+	while (p && *p) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		for (i = 0; i < nr; i++)
+			if (strlen(names[i]) == (size_t)(end - p) && !strncmp(p, names[i], (size_t)(end - p)))
+				break;
+		if (i == nr && !((size_t)(end - p) == 3 && !strncmp(p, "all", 3))) {
+			snprintf(bad, len, "%.*s", (int)(end - p), p);
+			return -1;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
 }
 
 /*
@@ -3697,6 +3733,16 @@ static int hs_setup(struct mmt_ctx *ctx)
 	void *m;
 	long avail;
 	int ret;
+	char bad[64];
+
+	if (hs_check_choice(mmt_param_str(ctx, "unshare"), hs_unshare_names, HS_U_NR, bad,
+			    sizeof(bad)))
+		return mmt_error(ctx, "unshare=%s: no kind '%s'; use all, or a comma list of "
+				 "mprotect,dontneed,remap,punch", mmt_param_str(ctx, "unshare"), bad);
+	if (hs_check_choice(mmt_param_str(ctx, "walk"), hs_walk_names, HS_W_NR, bad, sizeof(bad)))
+		return mmt_error(ctx, "walk=%s: no kind '%s'; use all, or a comma list of "
+				 "vm_readv,proc_mem,pagemap,smaps,mincore", mmt_param_str(ctx, "walk"),
+				 bad);
 
 #ifndef __x86_64__
 	return mmt_skip(ctx, "hugetlb PMD sharing as driven here assumes x86_64 (1 GiB PUD, "
@@ -3848,10 +3894,10 @@ static const struct mmt_param hs_params[] = {
 	  NULL },
 	{ "require_sharing", MMT_P_BOOL, "yes", "skip when PMD sharing cannot be proved", 0, 0,
 	  NULL },
-	{ "unshare", MMT_P_CHOICE, "all", "unshare kinds the unsharers rotate through", 0, 0,
-	  "all|mprotect|dontneed|remap|punch" },
-	{ "walk", MMT_P_CHOICE, "all", "walk kinds the walkers rotate through", 0, 0,
-	  "all|vm_readv|proc_mem|pagemap|smaps|mincore" },
+	{ "unshare", MMT_P_STR, "all", "unshare kinds the unsharers rotate through: all, or a "
+	  "comma list of mprotect,dontneed,remap,punch", 0, 0, NULL },
+	{ "walk", MMT_P_STR, "all", "walk kinds the walkers rotate through: all, or a comma "
+	  "list of vm_readv,proc_mem,pagemap,smaps,mincore", 0, 0, NULL },
 	{ "storm_pages", MMT_P_INT, "100", "random pages each fork-storm child faults", 1, 4096,
 	  NULL },
 	{ "inmm", MMT_P_STR, "all", "threads in the sharing processes themselves, comma list: "
