@@ -107,6 +107,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -152,10 +153,8 @@
 #define HS_MC_WINDOW	8u			/* hugetlb pages per mincore walk */
 #define HS_SAMPLE	16			/* pagemap samples in the reshare probe */
 #define HS_FOREIGN_SALT	0x666f726569676e21ull	/* the stale role's foreign fill words */
-#define HS_BAL_PMDS	256u			/* stale ballast: 2 MiB ranges after the range */
-#define HS_BAL_PAGES	16u			/* 4 KiB pages populated in each */
-#define HS_BAL_LEN	((size_t)HS_BAL_PMDS * HS_HPAGE)
-#define HS_BAL_CHUNK	(64u << 10)		/* every other one read-only: 4096 VMAs each */
+#define HS_BAL_LEN	(512ul << 20)		/* stale ballast after the range */
+#define HS_BAL_CHUNK	(128u << 10)		/* every other one read-only: 4096 VMAs */
 #define HS_ST_WARM	256u			/* pages the stale unmapper faults, its sibling probes */
 
 #define HS_IDX_BITS	24
@@ -2480,6 +2479,8 @@ static struct {
 	uint32_t exited;	/* S returned */
 	struct hs_st_cycle cy;	/* S's cycle, for the reader */
 	pthread_t rd_pt;
+	uint32_t boost;		/* S: cycle n's PUD entry is gone, the reader is raised */
+	uint64_t boost_ns;
 	uint32_t filled;	/* S: cycle n's foreign page is filled: reader, read p now */
 	uint32_t rd_done;	/* the reader read cycle n */
 	uint32_t rd_exited;
@@ -2699,12 +2700,15 @@ static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool windo
 /*
  * The reader (keeper): SCHED_FIFO 1 on U's CPU, the priority U's munmap runs at.  From the
  * moment U starts its munmap it spins there reading p and yielding: whenever U sleeps inside
- * the munmap (a lock) it is the reader that runs, in the same mm, so the CPU never switches
- * to another mm (without PCID that flushes the TLB) and keeps p's TLB entry warm.  Before
- * the PUD entry goes a read walks the tables (the vma is detached, the tables are not yet):
- * p's old stamp.  Once S filled the foreign page it raises the reader to FIFO 2, which
- * preempts the munmap at its next cond_resched(), and the reader reads p a last time.
+ * the munmap it is the reader that runs, in the same mm, so the CPU never switches to another
+ * mm (without PCID that flushes the TLB) and p's TLB entry stays.  Before the PUD entry goes
+ * a read walks the tables (the vma is detached, the tables are not yet): p's old stamp.  Once
+ * S sees the PUD entry gone it raises the reader to FIFO 2: the reader preempts the munmap at
+ * its next preemption point and holds it there (at most HS_ST_HOLD_NS), reading p, until S
+ * has punched p and filled the foreign page; then a last read, and back to FIFO 1.
  */
+#define HS_ST_HOLD_NS	600000000ull
+
 static void *hs_reader_main(void *arg)
 {
 	struct hs_thr *t = arg;
@@ -2723,7 +2727,9 @@ static void *hs_reader_main(void *arg)
 			hs_nap(&hs_stl.in, cur);
 		}
 		n = cur;
-		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp1);
+		/* A raise meant for the last cycle that landed late: undo it. */
+		if (hs_ld(&hs_stl.boost) != n)
+			pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp1);
 		while (hs_ld(&hs_stl.out) != n && !hs_failed() && !hs_ld(&hs_stl.quit)) {
 			bool last = hs_ld(&hs_stl.filled) == n;
 
@@ -2734,6 +2740,9 @@ static void *hs_reader_main(void *arg)
 			}
 			if (last)
 				break;
+			if (hs_ld(&hs_stl.boost) == n &&
+			    mmt_now_ns() - hs_stl.boost_ns > HS_ST_HOLD_NS)
+				break;	/* S is too slow: let the munmap go on */
 			sched_yield();
 		}
 		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp1);
@@ -2783,12 +2792,27 @@ static int hs_st_window(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
 	return -1;
 gone:
 	hs_tjmp_armed = 0;
+	{
+		struct sched_param sp2 = { .sched_priority = 2 };
+
+		/*
+		 * The PUD entry is gone: raise the reader above the munmap, so that it
+		 * holds the munmap at its next preemption point until the page is reused.
+		 */
+		hs_stl.boost_ns = mmt_now_ns();
+		hs_set(&hs_stl.boost, cy->n);
+		if (hs_ld(&hs_stl.rd_done) != cy->n)
+			pthread_setschedparam(hs_stl.rd_pt, SCHED_FIFO, &sp2);
+	}
 	/* The punch: the page goes back to the pool once nothing else holds it. */
 	__atomic_add_fetch(&hp->punch_seq[cy->p], 1, __ATOMIC_SEQ_CST);	/* odd until refilled */
 	if (fallocate(hp->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)cy->p * (off_t)HS_HPAGE, (off_t)HS_HPAGE))
+		      (off_t)cy->p * (off_t)HS_HPAGE, (off_t)HS_HPAGE)) {
+		ret = errno;
+		hs_set(&hs_stl.filled, cy->n);
 		return hs_tfail(t, MMT_ERROR, "fallocate(PUNCH_HOLE) of page %u: %s", cy->p,
-				strerror(errno));
+				strerror(ret));
+	}
 	/* The foreign refault: most likely the page just freed. */
 	fw[0] = hs_stamp(hp->salt ^ HS_FOREIGN_SALT, cy->p, cy->n, HS_HEAD);
 	fw[1] = hs_stamp(hp->salt ^ HS_FOREIGN_SALT, cy->p, cy->n, HS_TAIL);
@@ -2814,16 +2838,6 @@ gone:
 		return ret;
 	hs_stl.cy.pfn1 = cy->pfn1;
 	hs_set(&hs_stl.filled, cy->n);
-	{
-		struct sched_param sp2 = { .sched_priority = 2 };
-
-		/*
-		 * Above U's munmap: the reader preempts it at its next cond_resched().
-		 * Only while it is still in this cycle (it resets itself at the next).
-		 */
-		if (hs_ld(&hs_stl.rd_done) != cy->n)
-			pthread_setschedparam(hs_stl.rd_pt, SCHED_FIFO, &sp2);
-	}
 	while ((cur = hs_ld(&hs_stl.rd_done)) != cy->n && !hs_failed() &&
 	       !hs_ld(&hs_stl.rd_exited))
 		hs_nap(&hs_stl.rd_done, cur);
@@ -2883,6 +2897,7 @@ static void *hs_stale_main(void *arg)
 		if (hs_owner(l->ntouch, l->ncyc, p, &cyc) == l->ncyc && cyc)
 			own[nown++] = p;
 	pi = (uint32_t)(mmt_rand(&t->l.rng) % (nown ? nown : 1));
+	setpriority(PRIO_PROCESS, (id_t)gettid(), -10);	/* see the PUD entry go early */
 	__atomic_add_fetch(&hs_proc.ready, 1, __ATOMIC_RELEASE);
 	for (n = 1; nown; n++) {
 		if (!hs_st_wait(t, &hs_stl.go, n))
@@ -2935,13 +2950,20 @@ out:
 	return NULL;
 }
 
-/* U: the ballast right after the range, populated sparsely (no THP). 0 or errno. */
-static int hs_st_ballast(uintptr_t bal, bool fixed)
+/*
+ * U: the ballast right after the range: a shmem memfd mapped shared, never faulted (no page
+ * tables: its zap never reaches zap_pte_range(), whose flush_tlb_batched_pending() would flush
+ * this mm if NUMA balancing or compaction left a batched unmap pending), split into
+ * HS_BAL_LEN / HS_BAL_CHUNK file VMAs (every other chunk read-only).  The munmap walks them
+ * after the hugetlb VMA and unlinks them from the memfd's i_mmap in batches before its
+ * flush: each batch takes the i_mmap_rwsem, a point where the reader can preempt it.
+ * 0 or errno.
+ */
+static int hs_st_ballast(uintptr_t bal, bool fixed, int fd)
 {
-	void *m = mmap((void *)bal, HS_BAL_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-		       MAP_ANONYMOUS | MAP_NORESERVE | (fixed ? MAP_FIXED : MAP_FIXED_NOREPLACE),
-		       -1, 0);
-	uint32_t i, j;
+	void *m = mmap((void *)bal, HS_BAL_LEN, PROT_READ | PROT_WRITE, MAP_SHARED |
+		       (fixed ? MAP_FIXED : MAP_FIXED_NOREPLACE), fd, 0);
+	uint32_t i;
 
 	if (m == MAP_FAILED)
 		return errno;
@@ -2949,18 +2971,9 @@ static int hs_st_ballast(uintptr_t bal, bool fixed)
 		munmap(m, HS_BAL_LEN);
 		return EEXIST;
 	}
-	madvise(m, HS_BAL_LEN, MADV_NOHUGEPAGE);
-	for (i = 0; i < HS_BAL_PMDS; i++) {
-		char *c = (char *)m + (size_t)i * HS_HPAGE;
-
-		if (!madvise(c, HS_BAL_PAGES * 4096u, HS_MADV_POPULATE_WRITE))
-			continue;
-		for (j = 0; j < HS_BAL_PAGES; j++)
-			c[(size_t)j * 4096u] = 1;
-	}
-	/* Many VMAs: the munmap walks and unlinks each after the hugetlb one, before its flush. */
 	for (i = 0; i < HS_BAL_LEN / HS_BAL_CHUNK; i += 2)
-		mprotect((char *)m + (size_t)i * HS_BAL_CHUNK, HS_BAL_CHUNK, PROT_READ);
+		if (mprotect((char *)m + (size_t)i * HS_BAL_CHUNK, HS_BAL_CHUNK, PROT_READ))
+			return errno;
 	return 0;
 }
 
@@ -2988,14 +3001,17 @@ static int hs_stale(struct mmt_worker *w)
 	struct sched_param fifo = { .sched_priority = 1 }, other = { .sched_priority = 0 };
 	uint64_t t0, lat;
 	uint32_t n, v;
-	int ret = MMT_PASS, i, err;
+	int ret = MMT_PASS, i, err, bfd;
 	void *m;
 
 	hs_local_init(&l, w);
 	if (!l.hp->stale)
 		return MMT_PASS;
 	bal = l.addr + (uintptr_t)l.hp->size;
-	err = hs_st_ballast(bal, true);	/* over the parent's PROT_NONE reservation */
+	bfd = memfd_create("mmt-hugetlb-share-ballast", MFD_CLOEXEC);
+	if (bfd < 0 || ftruncate(bfd, (off_t)HS_BAL_LEN))
+		return mmt_werror(w, "ballast memfd: %s", strerror(errno));
+	err = hs_st_ballast(bal, true, bfd);	/* over the parent's PROT_NONE reservation */
 	if (err)
 		return mmt_werror(w, "mapping the ballast at %#lx: %s", (unsigned long)bal,
 				  strerror(err));
@@ -3078,7 +3094,7 @@ static int hs_stale(struct mmt_worker *w)
 					 "moved");
 			break;
 		}
-		err = hs_st_ballast(bal, false);
+		err = hs_st_ballast(bal, false, bfd);
 		if (err) {
 			ret = mmt_werror(w, "mapping the ballast again at %#lx: %s",
 					 (unsigned long)bal, strerror(err));
@@ -3091,7 +3107,9 @@ static int hs_stale(struct mmt_worker *w)
 		mmt_add(w, M_STALE, 1);
 	}
 	hs_set(&hs_stl.quit, 1);
-	return hs_inmm_stop(ret);
+	ret = hs_inmm_stop(ret);
+	close(bfd);
+	return ret;
 }
 
 static int stale_run(struct mmt_worker *w)
