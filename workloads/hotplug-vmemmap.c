@@ -269,7 +269,7 @@ static const struct mmt_metric hp_metrics[] = {
 	[M_ST_MIGRATE] = { "offline_stack_migrate", "samples", MMT_TOTAL, MMT_BETTER_NONE,
 		"... migrating pages (do_migrate_range, copies)" },
 	[M_ST_DRAIN] = { "offline_stack_drain", "samples", MMT_TOTAL, MMT_BETTER_NONE,
-		"... draining LRU and per-cpu lists (lru_add_drain_all, drain_all_pages, expedited RCU)" },
+		"... draining LRU, per-cpu and slab lists (lru_add_drain_all, drain_all_pages, slab flush_all, expedited RCU): waits for per-CPU kworkers" },
 	[M_ST_ISOLATE] = { "offline_stack_isolate", "samples", MMT_TOTAL, MMT_BETTER_NONE,
 		"... isolating the range and scanning it" },
 	[M_ST_LOCK] = { "offline_stack_lock", "samples", MMT_TOTAL, MMT_BETTER_NONE,
@@ -1203,9 +1203,11 @@ static unsigned int hp_stack_cause(const char *s)
 		return M_ST_HUGETLB;
 	if (strstr(s, "migrate") || strstr(s, "folio_mc_copy"))
 		return M_ST_MIGRATE;
+	/* 6.12's slab notifier flushes every cache's per-CPU slabs (flush_all_cpus_locked) */
 	if (strstr(s, "lru_add_drain") || strstr(s, "lru_cache_disable") ||
 	    strstr(s, "drain_all_pages") || strstr(s, "zone_pcp") ||
-	    strstr(s, "synchronize_rcu_expedited"))
+	    strstr(s, "synchronize_rcu_expedited") || strstr(s, "flush_work") ||
+	    strstr(s, "flush_all_cpus") || strstr(s, "slab_mem_going_offline"))
 		return M_ST_DRAIN;
 	if (strstr(s, "isolate") || strstr(s, "scan_movable_pages") ||
 	    strstr(s, "unmovable"))
