@@ -2649,7 +2649,7 @@ static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool windo
 	const struct hs_priv *hp = t->l.hp;
 	volatile bool faulted = false;
 	uint64_t v[2] = { 0, 0 };
-	char found[240], want[160];
+	char found[240], want[160], pfn[160];
 	unsigned int c;
 	bool inwin;
 
@@ -2685,16 +2685,21 @@ static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool windo
 	snprintf(want, sizeof(want), "a fault (the vma is gone) or the page's old stamp %#018"
 		 PRIx64 " (generation %u, through a TLB entry kept while the page is still held)",
 		 c == HS_HEAD ? cy->hv : cy->tv, cy->g);
+	if (cy->pfn1)
+		snprintf(pfn, sizeof(pfn), "the private hugetlb page faulted after the punch got "
+			 "PFN %#" PRIx64, cy->pfn1);
+	else
+		snprintf(pfn, sizeof(pfn), "the private hugetlb page faulted after the punch was "
+			 "not filled yet (zero: a freed page being cleared for a new owner)");
 	return hs_tfail(t, MMT_FAIL, "page %u %s word (file offset %#lx) read through this mm "
 			"on CPU %d %s the stale thread punched it, while this mm's munmap of "
 			"the range %s: expected %s, found %s; the punched page had PFN "
-			"%#" PRIx64 ", the private hugetlb page faulted after the punch got PFN "
-			"%#" PRIx64 ": a TLB entry of this mm still mapped a freed page that now "
-			"holds other data", cy->p, c == HS_HEAD ? "head" : "tail",
+			"%#" PRIx64 ", %s: a TLB entry of this mm still mapped a page freed and "
+			"reused since", cy->p, c == HS_HEAD ? "head" : "tail",
 			(unsigned long)cy->p * HS_HPAGE + (c == HS_HEAD ? 0 : HS_HPAGE - 8),
 			sched_getcpu(), gone && !window ? "while" : "after",
 			inwin ? "was still running" : "had returned", want, found,
-			cy->pfn0, cy->pfn1);
+			cy->pfn0, pfn);
 }
 
 /*
