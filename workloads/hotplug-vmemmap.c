@@ -314,7 +314,10 @@ static const struct mmt_param hp_params[] = {
 	{ "racer_nice", MMT_P_INT, "19",
 	  "nice value of the memmap reader, ptdump reader and memory users (20: SCHED_IDLE; the churn: at most 10)", 0, 20,
 	  NULL },
-	{ "churn_ms", MMT_P_INT, "200",
+	{ "sample_ms", MMT_P_INT, "5",
+	  "period of the kernel stack samples of offlining threads (and of the write timeouts' check)",
+	  1, 100, NULL },
+	{ "churn_ms", MMT_P_INT, "1000",
 	  "pause of the pool churn between its rounds (each grows or shrinks the pool and takes pages): every page it allocates in an on phase is one more vmemmap-optimized page in some cycled block, replacing fill",
 	  0, 10000, NULL },
 	{ "held_pages", MMT_P_INT, "4",
@@ -396,6 +399,7 @@ struct hp_priv {
 	int migrate_every;
 	uint64_t hvo_round_ns;
 	uint64_t churn_ns;
+	uint64_t sample_ns;
 	int racer_nice;
 	uint64_t fill_pages;		/* per onlined movable block, allocated with HVO off */
 	uint64_t heavy_room;		/* slots a migration round's block keeps free */
@@ -1080,6 +1084,7 @@ static int hp_setup(struct mmt_ctx *ctx)
 	p->migrate_every = (int)mmt_param_int(ctx, "migrate_every");
 	p->hvo_round_ns = (uint64_t)mmt_param_int(ctx, "hvo_round_ms") * 1000000ull;
 	p->churn_ns = (uint64_t)mmt_param_int(ctx, "churn_ms") * 1000000ull;
+	p->sample_ns = (uint64_t)mmt_param_int(ctx, "sample_ms") * 1000000ull;
 	p->racer_nice = (int)mmt_param_int(ctx, "racer_nice");
 	p->fake_fail = !strcmp(mmt_param_str(ctx, "fake_heads"), "fail");
 	p->user_size = mmt_param_size(ctx, "user_size") & ~(HP_CHUNK_PAGES * HP_PAGE - 1);
@@ -1150,7 +1155,6 @@ static int hp_setup(struct mmt_ctx *ctx)
  */
 enum { HP_WHY_TIMEOUT = 1, HP_WHY_STOP };
 
-#define HP_SAMPLE_NS	1000000ull
 #define HP_LOOKAHEAD	4
 
 struct hp_cyc;
@@ -1300,7 +1304,7 @@ static void *hp_monitor(void *arg)
 			if (o->stoppable)
 				hp_sample(cy, o);
 		}
-		usleep(HP_SAMPLE_NS / 1000);
+		usleep((useconds_t)(cy->p->sample_ns / 1000));
 	}
 	return NULL;
 }
@@ -2744,8 +2748,8 @@ static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cy
 	for (i = 0; i <= M_ST_OTHER - M_ST_HVO_RCU; i++)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s %.0f %%",
 			 i ? ", " : "", hp_stack_name[i], 100.0 * (double)st[i] / (double)tot);
-	mmt_note(ctx, "offline time by kernel stack of the offlining thread (%" PRIu64 " samples of /proc/self/task/TID/stack, 1 ms apart): %s",
-		 tot, buf);
+	mmt_note(ctx, "offline time by kernel stack of the offlining thread (%" PRIu64 " samples of /proc/self/task/TID/stack, %" PRIu64 " ms apart): %s",
+		 tot, p->sample_ns / 1000000, buf);
 	/* the innermost functions seen most often */
 	buf[0] = '\0';
 	for (j = 0; j < 6; j++) {
