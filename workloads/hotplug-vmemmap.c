@@ -18,7 +18,7 @@
  * migrate (a migration round, every migrate_every-th, wants many), from the block's
  * /proc/kpageflags and kpagecount read just before (hugetlb pages, in use or free,
  * vmemmap-optimized or not, LRU pages); it samples the offlining threads' kernel stacks
- * (/proc/self/task/TID/stack, 1 ms) and records offline latency per cause (HVO on/off,
+ * (/proc/self/task/TID/stack, every sample_ms) and records offline latency per cause (HVO on/off,
  * hugetlb pages in the block or not, free only or in use, migration volume) and where it
  * went.  By default it onlines the blocks into ZONE_MOVABLE (online_zone=movable, where
  * valid_zones allows it), the zone movable allocations - hugetlb pool pages included - try
@@ -1143,14 +1143,15 @@ static int hp_setup(struct mmt_ctx *ctx)
  * blocks (a block belongs to one thread from its pick until it is online again), and one
  * monitor thread.  The kernel serializes the state writes themselves (device_hotplug_lock,
  * taken by trylock: a writer that finds it held sleeps 5 ms and restarts the syscall), so
- * parallel offliners overlap everything around the writes - picking and scanning the next
- * block, onlining - and the lock waits show up in the stack samples as "lock".
+ * the offliners take turns for the writes (hp_state_write()) and overlap everything around
+ * them - picking and reading the next block, filling the last one onlined; "lock" in the
+ * stack samples is then only another process's hotplug write.
  *
  * The monitor bounds every write (it interrupts it with SIGALRM to the writing thread, no
  * SA_RESTART, when its timeout passes or, for offlines, as soon as the run is stopping; a
  * signal meant for an earlier write is told apart by a generation) and samples the kernel
- * stack of every thread with an offline in flight (/proc/self/task/TID/stack, once a
- * millisecond): each sample is put down to one cause, so the record says where offline
+ * stack of every thread with an offline in flight (/proc/self/task/TID/stack, every
+ * sample_ms): each sample is put down to one cause, so the record says where offline
  * time goes.
  */
 enum { HP_WHY_TIMEOUT = 1, HP_WHY_STOP };
