@@ -2682,24 +2682,19 @@ static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool windo
 	}
 	c = v[0] != cy->hv ? HS_HEAD : HS_TAIL;
 	hs_found(hp, v[c], c, found, sizeof(found));
-	snprintf(want, sizeof(want), "a fault (the vma is gone) or the page's old stamp %#018"
-		 PRIx64 " (generation %u, through a TLB entry kept while the page is still held)",
+	snprintf(want, sizeof(want), "a fault or its old stamp %#018" PRIx64 " (gen %u)",
 		 c == HS_HEAD ? cy->hv : cy->tv, cy->g);
 	if (cy->pfn1)
-		snprintf(pfn, sizeof(pfn), "the private hugetlb page faulted after the punch got "
-			 "PFN %#" PRIx64, cy->pfn1);
+		snprintf(pfn, sizeof(pfn), "%#" PRIx64, cy->pfn1);
 	else
-		snprintf(pfn, sizeof(pfn), "the private hugetlb page faulted after the punch was "
-			 "not filled yet (zero: a freed page being cleared for a new owner)");
-	return hs_tfail(t, MMT_FAIL, "page %u %s word (file offset %#lx) read through this mm "
-			"on CPU %d %s the stale thread punched it, while this mm's munmap of "
-			"the range %s: expected %s, found %s; the punched page had PFN "
-			"%#" PRIx64 ", %s: a TLB entry of this mm still mapped a page freed and "
-			"reused since", cy->p, c == HS_HEAD ? "head" : "tail",
+		snprintf(pfn, sizeof(pfn), "not filled yet");
+	return hs_tfail(t, MMT_FAIL, "page %u %s word (file offset %#lx) read on CPU %d %s its "
+			"punch, with this mm's munmap of the range %s: expected %s, found %s; "
+			"punched PFN %#" PRIx64 ", foreign page PFN %s: a TLB entry still maps a "
+			"page freed and reused", cy->p, c == HS_HEAD ? "head" : "tail",
 			(unsigned long)cy->p * HS_HPAGE + (c == HS_HEAD ? 0 : HS_HPAGE - 8),
-			sched_getcpu(), gone && !window ? "while" : "after",
-			inwin ? "was still running" : "had returned", want, found,
-			cy->pfn0, pfn);
+			sched_getcpu(), gone && !window ? "during" : "after",
+			inwin ? "still running" : "returned", want, found, cy->pfn0, pfn);
 }
 
 /*
