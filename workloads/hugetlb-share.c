@@ -415,9 +415,8 @@ static void hs_describe(uint64_t v, uint64_t salt, unsigned int copy, char *buf,
 		snprintf(buf, len, "zero (no stamp)");
 	else if (!hs_stamp_parse(v, salt, copy, &idx, &gen) &&
 		 hs_stamp_parse(v, salt ^ HS_FOREIGN_SALT, copy, &idx, &gen))
-		snprintf(buf, len, "%#018" PRIx64 " (the stale role's foreign fill of cycle %u, "
-			 "written into a private hugetlb page right after it punched page %u: "
-			 "that freed page, reused)", v, gen, idx);
+		snprintf(buf, len, "%#018" PRIx64 " (the stale role's foreign fill of cycle %u "
+			 "after punching page %u: the freed page, reused)", v, gen, idx);
 	else if (!hs_stamp_parse(v, salt, copy, &idx, &gen))
 		snprintf(buf, len, "%#018" PRIx64 " (not a %s stamp of this run)", v,
 			 copy == HS_HEAD ? "head" : "tail");
