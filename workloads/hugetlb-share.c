@@ -2035,9 +2035,12 @@ static int hs_walk_proc_mem(struct mmt_worker *w, struct hs_local *l, pid_t pid)
 		return mmt_werror(w, "open %s: %s", path, strerror(errno));
 	}
 	for (c = HS_HEAD; c <= HS_TAIL; c++) {
-		if (pread(fd, &v[c], 8, (off_t)(uintptr_t)hs_word(l->addr, p, (unsigned int)c)) !=
-		    8) {
-			if (hs_gone(errno)) {
+		ssize_t r = pread(fd, &v[c], 8, (off_t)(uintptr_t)hs_word(l->addr, p,
+								   (unsigned int)c));
+
+		if (r != 8) {
+			/* 0: the target's mm is already gone (it is exiting) */
+			if (r >= 0 || hs_gone(errno)) {
 				mmt_add(w, M_WALK_MISS, 1);
 				goto out;
 			}
@@ -3923,9 +3926,9 @@ static const struct mmt_param hs_params[] = {
 	{ "gup", MMT_P_CHOICE, "all", "GUP-fast kinds the gup threads rotate through", 0, 0,
 	  "all|uring|dio_read|dio_write|vmsplice" },
 	{ "strict_punch", MMT_P_BOOL, "no", "access threads: their own word in a punched page may "
-	  "read zero only if a punch of it began after they wrote it (FAILs on 6.18 with "
-	  "mprotect + punch; not yet known whether the kernel or this check is wrong)", 0, 0,
-	  NULL },
+	  "read zero only if a punch of it began after they wrote it (FAILed on a 6.18 host "
+	  "with mprotect + punch; not reproduced since on 6.18.44 or 6.12.117, see issue 12)",
+	  0, 0, NULL },
 	{ "stale", MMT_P_BOOL, "yes", "a process that munmaps the shared range (and an "
 	  "anonymous ballast after it) while its sibling thread on another CPU punches a page "
 	  "it holds in its TLB, refaults the freed page elsewhere with foreign data and reads "
