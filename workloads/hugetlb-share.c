@@ -49,15 +49,16 @@
  * make the main loops slower on few CPUs: -p inmm=none gives the foreign-mm-only figures.
  *
  * Stale (-p stale=yes, default): one more process unmaps the whole shared range together with
- * an anonymous ballast mapped right after it, so that the kernel zaps the hugetlb VMA first
- * (unsharing the PMD table: its PUD entry goes) and finishes its mmu_gather only after zapping
- * the ballast and freeing its page tables.  A sibling thread on another CPU (SCHED_FIFO) sees
- * the PUD entry go (a read of an untouched page faults), punches one of its own pages p,
- * faults a private hugetlb page bound to p's node (the pool hands back the page just freed)
- * and fills it with foreign words; a reader thread pinned to the unmapper's CPU (SCHED_FIFO:
- * it preempts the munmap at its next cond_resched(), same mm, no CR3 switch) and the sibling
- * then read p again.  The vma is gone, so only a TLB entry can answer: a fault, or p's old
- * stamp while the page is still held, is correct; the foreign fill or anything else is a
+ * a ballast mapped right after it (a never-faulted shmem memfd split into 4096 VMAs), so that
+ * the kernel zaps the hugetlb VMA first (unsharing the PMD table: the PUD entry goes) and
+ * finishes its mmu_gather only after walking and unlinking the ballast.  A sibling thread on
+ * another CPU sees the PUD entry go (a read of an untouched page faults), raises a reader
+ * pinned to the unmapper's CPU to SCHED_FIFO above the munmap (it holds the munmap at its next
+ * preemption point, in the same mm: no CR3 switch), punches one of its own pages p (the
+ * unmapper read it last), faults a private hugetlb page bound to p's node (the pool hands back
+ * the page just freed) and fills it with foreign words; the reader reads p meanwhile and once
+ * more after the fill.  The vma is gone, so only a TLB entry can answer: a fault, or p's old
+ * stamp while the page is still held, is correct; zero, the foreign fill or anything else is a
  * page freed while this mm's TLB still mapped it: FAIL (mm, thread, CPU, page, word, PFNs).
  * That is what huge_pmd_unshare_flush() prevents by flushing before the i_mmap_rwsem drops.
  *
