@@ -1721,6 +1721,8 @@ static int hp_role_cycler(struct mmt_worker *w)
 	cy->w = w;
 	cy->p = p;
 	cy->nr_off = p->offliners < p->nr_blocks ? p->offliners : p->nr_blocks;
+	for (i = 0; i < cy->nr_off; i++)	/* an early exit closes only what was opened */
+		cy->off[i].kfd = cy->off[i].cfd = -1;
 	pthread_mutex_init(&cy->lock, NULL);
 	pthread_mutex_init(&cy->wlock, NULL);
 	if (hp_alarm_install(&old)) {
