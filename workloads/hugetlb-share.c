@@ -1667,6 +1667,27 @@ static int toucher_run(struct mmt_worker *w)
 
 /* ---- unsharer ---- */
 
+/* The first /proc/self/maps line overlapping [a, a + len), for an error message. */
+static void hs_maps_at(uintptr_t a, size_t len, char *buf, size_t sz)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	snprintf(buf, sz, "nothing in /proc/self/maps there now");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo < a + len && hi > a) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(buf, sz, "in the way: %s", line);
+			break;
+		}
+	}
+	fclose(f);
+}
+
 /* How many of HS_SAMPLE random pages of [base, base + n), other than skip, are mapped here. */
 static int hs_sample_present(struct hs_local *l, uint32_t base, uint32_t n, uint32_t skip)
 {
@@ -1878,8 +1899,11 @@ static int hs_unsharer(struct mmt_worker *w)
 			m = mmap((void *)l.addr, l.hp->size, PROT_READ | PROT_WRITE,
 				 MAP_SHARED | MAP_FIXED_NOREPLACE, l.hp->fd, 0);
 			if (m != (void *)l.addr) {
-				ret = mmt_werror(w, "mmap again at %#lx: %s", (unsigned long)l.addr,
-						 m == MAP_FAILED ? strerror(errno) : "moved");
+				char what[200];
+
+				hs_maps_at(l.addr, l.hp->size, what, sizeof(what));
+				ret = mmt_werror(w, "mmap again at %#lx: %s (%s)", (unsigned long)l.addr,
+						 m == MAP_FAILED ? strerror(errno) : "moved", what);
 				goto out_close;
 			}
 			lat = mmt_now_ns() - t0;
@@ -2491,6 +2515,7 @@ static struct {
 	uint32_t nwarm;
 	uint32_t victim;	/* the page S holds this cycle, for the access thread */
 	int cpu[2];
+	int rt;			/* two CPUs: U and the reader use SCHED_FIFO */
 } hs_stl;
 
 static inline uint32_t hs_ld(const uint32_t *p)
@@ -2510,6 +2535,18 @@ static inline void hs_nap(uint32_t *p, uint32_t cur)
 	struct timespec ts = { 0, 5000000 };
 
 	syscall(SYS_futex, p, FUTEX_WAIT_PRIVATE, cur, &ts, NULL, 0);
+}
+
+/*
+ * Scheduling of the stale process's threads: SCHED_FIFO prio (0: SCHED_OTHER), only with
+ * two CPUs to pin to (on one, a spinning FIFO reader would starve what the munmap waits for).
+ */
+static void hs_st_sched(pthread_t pt, int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+
+	if (hs_stl.rt)
+		pthread_setschedparam(pt, prio ? SCHED_FIFO : SCHED_OTHER, &sp);
 }
 
 static void hs_pin(pthread_t pt, int cpu)
@@ -2715,11 +2752,11 @@ static int hs_st_read(struct hs_thr *t, const struct hs_st_cycle *cy, bool windo
 static void *hs_reader_main(void *arg)
 {
 	struct hs_thr *t = arg;
-	struct sched_param sp1 = { .sched_priority = 1 };
 	uint32_t cur, n;
+	uint64_t t0;
 	int ret = 0;
 
-	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp1);
+	hs_st_sched(pthread_self(), 1);
 	__atomic_add_fetch(&hs_proc.ready, 1, __ATOMIC_RELEASE);
 	for (n = 0;;) {
 		bool gone = false;
@@ -2732,7 +2769,8 @@ static void *hs_reader_main(void *arg)
 		n = cur;
 		/* A raise meant for the last cycle that landed late: undo it. */
 		if (hs_ld(&hs_stl.boost) != n)
-			pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp1);
+			hs_st_sched(pthread_self(), 1);
+		t0 = mmt_now_ns();
 		while (hs_ld(&hs_stl.out) != n && !hs_failed() && !hs_ld(&hs_stl.quit)) {
 			bool last = hs_ld(&hs_stl.filled) == n;
 
@@ -2746,9 +2784,15 @@ static void *hs_reader_main(void *arg)
 			if (hs_ld(&hs_stl.boost) == n &&
 			    mmt_now_ns() - hs_stl.boost_ns > HS_ST_HOLD_NS)
 				break;	/* S is too slow: let the munmap go on */
+			if (hs_ld(&hs_stl.boost) != n && mmt_now_ns() - t0 > 4 * HS_ST_HOLD_NS) {
+				/* A munmap this slow waits for others: stop keeping the CPU. */
+				hs_st_sched(pthread_self(), 0);
+				hs_nap(&hs_stl.boost, hs_ld(&hs_stl.boost));
+				continue;
+			}
 			sched_yield();
 		}
-		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp1);
+		hs_st_sched(pthread_self(), 1);
 		if (ret) {
 			t->status = ret;
 			break;
@@ -2795,18 +2839,14 @@ static int hs_st_window(struct hs_thr *t, int pm, struct hs_st_cycle *cy)
 	return -1;
 gone:
 	hs_tjmp_armed = 0;
-	{
-		struct sched_param sp2 = { .sched_priority = 2 };
-
-		/*
-		 * The PUD entry is gone: raise the reader above the munmap, so that it
-		 * holds the munmap at its next preemption point until the page is reused.
-		 */
-		hs_stl.boost_ns = mmt_now_ns();
-		hs_set(&hs_stl.boost, cy->n);
-		if (hs_ld(&hs_stl.rd_done) != cy->n)
-			pthread_setschedparam(hs_stl.rd_pt, SCHED_FIFO, &sp2);
-	}
+	/*
+	 * The PUD entry is gone: raise the reader above the munmap, so that it holds
+	 * the munmap at its next preemption point until the page is reused.
+	 */
+	hs_stl.boost_ns = mmt_now_ns();
+	hs_set(&hs_stl.boost, cy->n);
+	if (hs_ld(&hs_stl.rd_done) != cy->n)
+		hs_st_sched(hs_stl.rd_pt, 2);
 	/* The punch: the page goes back to the pool once nothing else holds it. */
 	__atomic_add_fetch(&hp->punch_seq[cy->p], 1, __ATOMIC_SEQ_CST);	/* odd until refilled */
 	if (fallocate(hp->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -3001,7 +3041,6 @@ static int hs_stale(struct mmt_worker *w)
 	uintptr_t bal;
 	cpu_set_t set;
 	struct hs_thr *s;
-	struct sched_param fifo = { .sched_priority = 1 }, other = { .sched_priority = 0 };
 	uint64_t t0, lat;
 	uint32_t n, v;
 	int ret = MMT_PASS, i, err, bfd;
@@ -3030,6 +3069,7 @@ static int hs_stale(struct mmt_worker *w)
 			if (CPU_ISSET(i, &set) && i != hs_stl.cpu[0])
 				hs_stl.cpu[k++] = i;
 	}
+	hs_stl.rt = hs_stl.cpu[0] >= 0 && hs_stl.cpu[1] >= 0 && hs_stl.cpu[0] != hs_stl.cpu[1];
 	hs_st_warm(&l);
 	ret = hs_inmm_start(w, &l, HS_IN_ACCESS);
 	if (ret)
@@ -3073,13 +3113,13 @@ static int hs_stale(struct mmt_worker *w)
 		 * returns (without PCID a switch to another mm flushes the TLB the
 		 * reader is to find), only the reader, which is above it.
 		 */
-		pthread_setschedparam(pthread_self(), SCHED_FIFO, &fifo);
+		hs_st_sched(pthread_self(), 1);
 		hs_set(&hs_stl.in, n);
 		t0 = mmt_now_ns();
 		err = munmap((void *)l.addr, (size_t)l.hp->size + HS_BAL_LEN) ? errno : 0;
 		lat = mmt_now_ns() - t0;
 		hs_set(&hs_stl.out, n);	/* before leaving FIFO: the reader spins until then */
-		pthread_setschedparam(pthread_self(), SCHED_OTHER, &other);
+		hs_st_sched(pthread_self(), 0);
 		if (err) {
 			ret = mmt_werror(w, "munmap of the range and its ballast: %s",
 					 strerror(err));
@@ -3092,9 +3132,12 @@ static int hs_stale(struct mmt_worker *w)
 		m = mmap((void *)l.addr, l.hp->size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED_NOREPLACE, l.hp->fd, 0);
 		if (m != (void *)l.addr) {
-			ret = mmt_werror(w, "mmap of the range again at %#lx: %s",
+			char what[200];
+
+			hs_maps_at(l.addr, l.hp->size, what, sizeof(what));
+			ret = mmt_werror(w, "mmap of the range again at %#lx: %s (%s)",
 					 (unsigned long)l.addr, m == MAP_FAILED ? strerror(errno) :
-					 "moved");
+					 "moved", what);
 			break;
 		}
 		err = hs_st_ballast(bal, false, bfd);
