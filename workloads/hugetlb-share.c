@@ -323,7 +323,7 @@ static const struct mmt_metric hs_metrics[] = {
 		"a sibling on another CPU punches a page it holds in its TLB, refaults the freed "
 		"page elsewhere with foreign data and reads the punched page again" },
 	[M_STALE_MUNMAP_LAT] = { "stale_munmap_latency", "ns", MMT_LATENCY, MMT_BETTER_DEFAULT,
-		"the stale role's munmap of the shared range and its anonymous ballast" },
+		"the stale role's munmap of the shared range and its ballast" },
 	[M_STALE_INWIN] = { "stale_in_window", "cycles", MMT_TOTAL, MMT_BETTER_NONE,
 		"cycles whose punch, refault and re-read all ended before the munmap returned" },
 	[M_STALE_REUSED] = { "stale_reused", "cycles", MMT_TOTAL, MMT_BETTER_NONE,
@@ -2458,26 +2458,25 @@ static int storm_run(struct mmt_worker *w)
 /*
  * ---- stale: a punched page read again through the TLB entry an unsharing munmap kept ----
  *
- * One process (role "stale", -p stale=yes), two threads on two CPUs.  The main thread U
- * maps an anonymous ballast right after the shared range (HS_BAL_PMDS 2 MiB ranges with
- * HS_BAL_PAGES pages each, no THP), faults HS_ST_WARM pages of the range (sharing the PMD
- * table) and then munmaps range + ballast in one call.  The kernel zaps the hugetlb VMA first
- * - unsharing this mm's PUD entry and, on a correct kernel, flushing this mm's TLB before it
- * drops the i_mmap_rwsem - then the ballast, frees page tables and only then finishes its
- * mmu_gather.  The sibling S, pinned to the other CPU, holds a TLB entry for one of its own
- * punched-page class pages p (it just read it), waits until a read of a page it has not
- * touched faults (the PUD entry is gone: S's CPU walks the tables, the vma is already
- * detached), punches p at once (fallocate waits for the i_mmap_rwsem, so it runs right after
- * the zap of the hugetlb VMA), faults a private hugetlb page bound to p's node (the pool
- * hands out the page it got back last: the punched one) and fills its head and tail with
- * foreign words, then reads p again through this mm.  The vma is detached, so only a TLB
- * entry can answer: a fault (flushed, correct), or p's old stamp (legal: when nothing was
- * shared the page is still held by the munmap's gather until its flush).  Anything else -
- * the foreign fill, zero, another stamp - is a page freed while this mm's TLB still mapped
- * it: FAIL.  Unless -p inmm excludes it, this process also runs an access thread, pinned to
- * U's CPU, which runs while U is preempted inside its munmap and reads p often.
+ * One process (role "stale", -p stale=yes) with three threads.  The main thread U, pinned to
+ * one CPU, maps the ballast right after the shared range (hs_st_ballast()), faults HS_ST_WARM
+ * pages of the range (sharing the PMD table), reads the victim page p last and munmaps range +
+ * ballast in one call, SCHED_FIFO 1.  The kernel zaps the hugetlb VMA first - unsharing this
+ * mm's PUD entry and, on a correct kernel, flushing this mm's TLB before it drops the
+ * i_mmap_rwsem - then walks the ballast, unlinks every VMA (free_pgtables()) and only then
+ * finishes its mmu_gather.  The sibling S, on the other CPU, owns a share of the punched-page
+ * class; it waits until a read of a page it has not touched faults (the PUD entry is gone:
+ * its CPU walks the tables, the vma is already detached), raises the reader (below) to FIFO 2,
+ * punches p, faults a private hugetlb page bound to p's node (the pool hands out the page it
+ * got back last: the punched one), fills its head and tail with foreign words and reads p
+ * itself.  The reader R, pinned to U's CPU, keeps that CPU in this mm while the munmap sleeps
+ * (hs_reader_main()); raised, it holds the munmap at its next preemption point and reads p
+ * until the foreign page is filled, then once more.  The vma is detached, so only a TLB entry
+ * can answer: a fault (flushed, correct), or p's old stamp (legal: when nothing was shared
+ * the page is still held by the munmap's gather until its flush).  Anything else - zero, the
+ * foreign fill, another stamp - is a page freed while this mm's TLB still mapped it: FAIL.
+ * Unless -p inmm excludes it, this process also runs an access thread pinned to U's CPU.
  */
-#define HS_MADV_POPULATE_WRITE	23
 #define HS_MPOL_BIND		2
 #define HS_MPOL_F_NODE		1
 #define HS_MPOL_F_ADDR		2
@@ -3973,11 +3972,11 @@ static const struct mmt_param hs_params[] = {
 	  "read zero only if a punch of it began after they wrote it (FAILed on a 6.18 host "
 	  "with mprotect + punch; not reproduced since on 6.18.44 or 6.12.117, see issue 12)",
 	  0, 0, NULL },
-	{ "stale", MMT_P_BOOL, "yes", "a process that munmaps the shared range (and an "
-	  "anonymous ballast after it) while its sibling thread on another CPU punches a page "
-	  "it holds in its TLB, refaults the freed page elsewhere with foreign data and reads "
-	  "the punched page again: a freed page read through a kept TLB entry FAILs", 0, 0,
-	  NULL },
+	{ "stale", MMT_P_BOOL, "yes", "a process that munmaps the shared range (and a ballast "
+	  "of 4096 VMAs after it) while its sibling thread on another CPU punches a page the "
+	  "unmapper's CPU holds in its TLB and refaults the freed page elsewhere with foreign "
+	  "data, and a reader on that CPU reads the punched page again: a freed page read "
+	  "through a kept TLB entry FAILs", 0, 0, NULL },
 	{ "reuse_ranges", MMT_P_INT, "16", "2 MiB ranges (each a new PMD and PTE table) per "
 	  "fill after an unshare", 1, 256, NULL },
 	{ }
