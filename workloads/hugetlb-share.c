@@ -95,6 +95,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -564,6 +565,13 @@ static int hs_guard(struct mmt_worker *w, int (*fn)(struct mmt_worker *w), const
 {
 	struct sigaction sa;
 
+	/*
+	 * malloc must never mmap in a worker: a chunk of 128 KiB or more would get
+	 * a mapping of its own, which can land in the hole an unsharer's munmap
+	 * leaves for an instant, and the unsharer's mmap of the range back then
+	 * fails (EEXIST).  Arenas were made at thread start; chunks come from them.
+	 */
+	mallopt(M_MMAP_MAX, 0);
 	hs_cur_w = w;
 	hs_cur_fn = fn;
 	hs_cur_role = role;
