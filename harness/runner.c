@@ -606,22 +606,20 @@ int mmt_knob_write_u64(struct mmt_ctx *c, const char *path, uint64_t value)
 	return mmt_knob_write(c, path, buf);
 }
 
-static long hugetlb_reserve_node(struct mmt_ctx *c, int node, unsigned long pages);
-
 long mmt_hugetlb_reserve(struct mmt_ctx *c, unsigned long pages)
 {
 	unsigned int n, nr_set = 0;
 	long got, sum = 0;
 
 	if (!c->o->interleave)
-		return hugetlb_reserve_node(c, c->o->mem_node, pages);
+		return mmt_hugetlb_reserve_node(c, c->o->mem_node, pages);
 	/* interleaved: each node of the set its share, sized per node (restored) */
 	for (n = 0; n < 64; n++)
 		nr_set += !!(c->o->interleave_mask & (1ull << n));
 	for (n = 0; n < 64; n++) {
 		if (!(c->o->interleave_mask & (1ull << n)))
 			continue;
-		got = hugetlb_reserve_node(c, (int)n, (pages + nr_set - 1) / nr_set);
+		got = mmt_hugetlb_reserve_node(c, (int)n, (pages + nr_set - 1) / nr_set);
 		if (got < 0)
 			return got;
 		sum += got;
@@ -630,11 +628,6 @@ long mmt_hugetlb_reserve(struct mmt_ctx *c, unsigned long pages)
 }
 
 long mmt_hugetlb_reserve_node(struct mmt_ctx *c, int node, unsigned long pages)
-{
-	return hugetlb_reserve_node(c, node, pages);
-}
-
-static long hugetlb_reserve_node(struct mmt_ctx *c, int node, unsigned long pages)
 {
 	char nr_path[PATH_MAX], free_path[PATH_MAX];
 	uint64_t nr, fr;

@@ -683,50 +683,36 @@ static int hs_pagemap_read(int fd, uintptr_t vaddr, size_t n, uint64_t *out)
 	return 0;
 }
 
-/* Is name one of the comma-separated tokens of list? */
-static bool hs_in_list(const char *list, const char *name)
+/*
+ * The kinds val names, in table order: "all" (or no value), or a comma list of
+ * kinds and "all".  Returns how many, or -1 with the first token that names no
+ * kind in bad (when bad is given).
+ */
+static int hs_parse_choice(const char *val, const char *const *names, int nr, int *kinds,
+			   char *bad, size_t badlen)
 {
-	size_t len = strlen(name);
-	const char *p;
-
-	for (p = list; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
-		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
-			return true;
-	return false;
-}
-
-/* The kinds val names: "all", one kind, or a comma list of kinds, in table order. */
-static int hs_parse_choice(const char *val, const char *const *names, int nr, int *kinds)
-{
+	char spec[128], *tok, *save = NULL;
+	unsigned int mask = 0;
 	int i, n = 0;
 
-	for (i = 0; i < nr; i++)
-		if (!val || !strcmp(val, "all") || hs_in_list(val, names[i]))
-			kinds[n++] = i;
-	return n;
-}
-
-/* 0 if every token of val is "all" or a kind; else -1 and the first bad token in bad. */
-static int hs_check_choice(const char *val, const char *const *names, int nr, char *bad,
-			   size_t len)
-{
-	const char *p = val, *end;
-	int i;
-
-	while (p && *p) {
-		end = strchr(p, ',');
-		if (!end)
-			end = p + strlen(p);
-		for (i = 0; i < nr; i++)
-			if (strlen(names[i]) == (size_t)(end - p) && !strncmp(p, names[i], (size_t)(end - p)))
-				break;
-		if (i == nr && !((size_t)(end - p) == 3 && !strncmp(p, "all", 3))) {
-			snprintf(bad, len, "%.*s", (int)(end - p), p);
+	snprintf(spec, sizeof(spec), "%s", val ? val : "all");
+	for (tok = strtok_r(spec, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < nr && strcmp(tok, names[i]); i++)
+			;
+		if (i < nr) {
+			mask |= 1u << i;
+		} else if (!strcmp(tok, "all")) {
+			mask = (1u << nr) - 1;
+		} else {
+			if (bad)
+				snprintf(bad, badlen, "%s", tok);
 			return -1;
 		}
-		p = *end ? end + 1 : end;
 	}
-	return 0;
+	for (i = 0; i < nr; i++)
+		if (mask & (1u << i))
+			kinds[n++] = i;
+	return n;
 }
 
 /*
@@ -1830,8 +1816,8 @@ static int hs_unsharer(struct mmt_worker *w)
 
 	hs_local_init(&l, w);
 	nchunks = l.npages / HS_PER_PUD;
-	nk = hs_parse_choice(mmt_param_str(w->ctx, "unshare"), hs_unshare_names, HS_U_NR, kinds);
-	if (!nk)
+	nk = hs_parse_choice(mmt_param_str(w->ctx, "unshare"), hs_unshare_names, HS_U_NR, kinds, NULL, 0);
+	if (nk <= 0)
 		return mmt_werror(w, "unshare=%s: no such kind", mmt_param_str(w->ctx, "unshare"));
 	own = calloc(l.npages / HS_CYC_STRIDE + 1, sizeof(*own));
 	if (!own)
@@ -2306,8 +2292,8 @@ static int hs_walker(struct mmt_worker *w)
 	pid_t pid;
 
 	hs_local_init(&l, w);
-	nk = hs_parse_choice(mmt_param_str(w->ctx, "walk"), hs_walk_names, HS_W_NR, kinds);
-	if (!nk)
+	nk = hs_parse_choice(mmt_param_str(w->ctx, "walk"), hs_walk_names, HS_W_NR, kinds, NULL, 0);
+	if (nk <= 0)
 		return mmt_werror(w, "walk=%s: no such kind", mmt_param_str(w->ctx, "walk"));
 	tbuf = calloc(HS_PM_WINDOW * HS_SUBPAGES, sizeof(*tbuf));
 	obuf = calloc(HS_PM_WINDOW * HS_SUBPAGES, sizeof(*obuf));
@@ -3736,7 +3722,7 @@ static int hs_setup_inmm(struct mmt_ctx *ctx, struct hs_priv *hp)
 	hp->reuse_ranges = (uint32_t)mmt_param_int(ctx, "reuse_ranges");
 	hp->strict_punch = mmt_param_bool(ctx, "strict_punch");
 	hp->stale = mmt_param_bool(ctx, "stale");
-	nk = hs_parse_choice(mmt_param_str(ctx, "gup"), hs_gup_names, HS_G_NR, kinds);
+	nk = hs_parse_choice(mmt_param_str(ctx, "gup"), hs_gup_names, HS_G_NR, kinds, NULL, 0);
 	hp->gup_kinds = 0;
 	for (i = 0; i < nk; i++)
 		hp->gup_kinds |= 1u << kinds[i];
@@ -3804,13 +3790,15 @@ static int hs_setup(struct mmt_ctx *ctx)
 	void *m;
 	long avail;
 	int ret;
+	int kinds[HS_W_NR + HS_U_NR];
 	char bad[64];
 
-	if (hs_check_choice(mmt_param_str(ctx, "unshare"), hs_unshare_names, HS_U_NR, bad,
-			    sizeof(bad)))
+	if (hs_parse_choice(mmt_param_str(ctx, "unshare"), hs_unshare_names, HS_U_NR, kinds, bad,
+			    sizeof(bad)) < 0)
 		return mmt_error(ctx, "unshare=%s: no kind '%s'; use all, or a comma list of "
 				 "mprotect,dontneed,remap,punch", mmt_param_str(ctx, "unshare"), bad);
-	if (hs_check_choice(mmt_param_str(ctx, "walk"), hs_walk_names, HS_W_NR, bad, sizeof(bad)))
+	if (hs_parse_choice(mmt_param_str(ctx, "walk"), hs_walk_names, HS_W_NR, kinds, bad,
+			    sizeof(bad)) < 0)
 		return mmt_error(ctx, "walk=%s: no kind '%s'; use all, or a comma list of "
 				 "vm_readv,proc_mem,pagemap,smaps,mincore", mmt_param_str(ctx, "walk"),
 				 bad);

@@ -1397,9 +1397,9 @@ static int upf_verify(struct mmt_ctx *ctx)
 		 sum_ctr(s, n, M_CHILD_KILLED));
 	if (pv->movable_node >= 0) {
 		uint64_t mv = sum_ctr(s, n, M_HUGETLB_MOVABLE);
-
 		uint64_t moved = sum_ctr(s, n, M_HUGETLB_MIGRATED);
 		uint64_t failed = sum_ctr(s, n, M_HUGETLB_MOVABLE_FAILED);
+		const char *mode = mmt_param_str(ctx, "movable");
 
 		mmt_note(ctx, "hugetlb: %" PRIu64 " cycles tried to pin a buffer in ZONE_MOVABLE "
 			 "(node %d); the pin moved it out in %" PRIu64 ", failed in %" PRIu64, mv,
@@ -1410,8 +1410,7 @@ static int upf_verify(struct mmt_ctx *ctx)
 					    "(io_uring registrations) of a buffer in ZONE_MOVABLE "
 					    "failed with ENOMEM/EAGAIN instead of migrating it "
 					    "out", failed);
-		if (!mv && all_passed && mmt_param_str(ctx, "movable") &&
-		    !strcmp(mmt_param_str(ctx, "movable"), "yes"))
+		if (!mv && all_passed && mode && !strcmp(mode, "yes"))
 			return mmt_error(ctx, "movable=yes, but no hugetlb buffer was in "
 					 "ZONE_MOVABLE when pinned");
 	}
