@@ -14,8 +14,9 @@
  * chosen blocks (each thread pipelined: its block stays offline while its next goes
  * offline; the state writes themselves one at a time, since the kernel serialises them under
  * device_hotplug_lock and a writer that finds it taken sleeps 5 ms and restarts), picking
- * for each round a block that holds hugetlb pages and, in light rounds, few LRU pages to
- * migrate (a migration round, every migrate_every-th, wants many), from the block's
+ * for each round a block that holds hugetlb pages and, in light rounds, only free ones and
+ * few LRU pages (a migration round, every migrate_every-th, wants many LRU pages or mapped
+ * hugetlb pages: everything that offlining must copy), from the block's
  * /proc/kpageflags and kpagecount read just before (hugetlb pages, in use or free,
  * vmemmap-optimized or not, LRU pages); it samples the offlining threads' kernel stacks
  * (/proc/self/task/TID/stack, every sample_ms) and records offline latency per cause (HVO on/off,
@@ -119,6 +120,9 @@
 #define HP_CHUNK_PAGES	512u		/* memory users verify 2 MiB at a time */
 #define HP_MAX_HOLD	4096u
 #define HP_MAX_OFF	8		/* offliner threads */
+
+/* where an offliner's time goes */
+enum { HP_T_PICK, HP_T_WAIT, HP_T_OFFLINE, HP_T_ONLINE, HP_T_FILL, HP_T_IDLE, HP_T_NR };
 #define HP_NR_LEAF	24
 #define HP_LEAF_LEN	48
 
@@ -282,13 +286,13 @@ static const struct mmt_metric hp_metrics[] = {
 static const struct mmt_param hp_params[] = {
 	{ "blocks", MMT_P_INT, "32", "memory blocks to keep cycling (those that go offline)",
 	  1, HP_MAX_KEEP, NULL },
-	{ "offliners", MMT_P_INT, "2", "cycler threads offlining and onlining blocks in parallel",
+	{ "offliners", MMT_P_INT, "4", "cycler threads offlining and onlining blocks in parallel",
 	  1, HP_MAX_OFF, NULL },
-	{ "light_pages", MMT_P_INT, "1024",
-	  "LRU pages a block may hold in a light round (more: a migration round's block)", 0,
+	{ "light_pages", MMT_P_INT, "512",
+	  "LRU pages a block may hold in a light round, which also wants no mapped hugetlb page (more, or a mapped one: a migration round's block)", 0,
 	  1 << 20, NULL },
-	{ "migrate_every", MMT_P_INT, "8",
-	  "every Nth round of an offliner wants a block with light_pages or more to migrate (0: never)",
+	{ "migrate_every", MMT_P_INT, "16",
+	  "every Nth round of an offliner wants a block with data to migrate: light_pages LRU pages or more, or a mapped hugetlb page (0: never)",
 	  0, 1000, NULL },
 	{ "hvo_round_ms", MMT_P_INT, "1000",
 	  "vmemmap=both: hugetlb_optimize_vmemmap alternates on/off every this many ms", 100,
@@ -308,7 +312,7 @@ static const struct mmt_param hp_params[] = {
 	{ "online_zone", MMT_P_CHOICE, "movable",
 	  "zone the cycler onlines blocks into: movable (where the kernel allows: user and hugetlb pages then land in them) or same",
 	  0, 0, "movable|same" },
-	{ "heavy_room", MMT_P_INT, "4",
+	{ "heavy_room", MMT_P_INT, "2",
 	  "2 MiB slots a migration round's block (every migrate_every-th online) is left without fill, for user data to land in and be migrated",
 	  0, 512, NULL },
 	{ "racer_nice", MMT_P_INT, "19",
@@ -395,6 +399,7 @@ struct hp_priv {
 	char ptdump_dir[256];
 	char ptdump_why[256];
 	int offliners;
+	int want_blocks;		/* blocks to keep (hp_blocks_wanted()) */
 	uint64_t light_pages;
 	int migrate_every;
 	uint64_t hvo_round_ns;
@@ -412,6 +417,8 @@ struct hp_priv {
 	uint64_t lru_at_offline;
 	uint64_t offlines_known;
 	struct { uint64_t n, ns; } cause[HP_NR_CAUSES];
+	uint64_t off_t[HP_T_NR];	/* offliner time by activity, summed at their exit */
+	uint64_t off_wall;		/* the cycler's wall time with offliners running */
 	struct { char name[HP_LEAF_LEN]; uint64_t count; } leaf[HP_NR_LEAF];
 	struct hp_block blk[HP_MAX_KEEP];
 	int16_t kept_of[HP_MAX_BLOCKNR];	/* block number -> kept index + 1 */
@@ -987,7 +994,7 @@ static void hp_find_ptdump(struct mmt_ctx *ctx, struct hp_priv *p)
 static int hp_setup_hugetlb(struct mmt_ctx *ctx, struct hp_priv *p)
 {
 	const char *mode = mmt_param_str(ctx, "vmemmap");
-	int blocks = (int)mmt_param_int(ctx, "blocks");
+	int blocks = p->want_blocks;
 	uint64_t hvo;
 	int ret;
 
@@ -1053,6 +1060,32 @@ static int hp_setup_hugetlb(struct mmt_ctx *ctx, struct hp_priv *p)
 	return MMT_PASS;
 }
 
+/*
+ * How many blocks to keep cycling: the `blocks` asked for, but no more than the fills of all
+ * of them leave half of the memory available at setup (less the blocks the offliners hold
+ * offline) to everything else, and at least two per offliner.  On a small machine (a VM with
+ * a 1 GiB DIMM) nearly every block is removable, and filling them all with hugetlb pages left
+ * the memory users nothing: OOM kills.
+ */
+static int hp_blocks_wanted(struct mmt_ctx *ctx, const struct hp_priv *p)
+{
+	int want = (int)mmt_param_int(ctx, "blocks"), fit;
+	long long avail_kb = mmt_proc_field_kb("/proc/meminfo", "MemAvailable");
+	uint64_t per_kb = (p->fill_pages + p->hvo_pages) * (HP_HPAGE / 1024);
+	uint64_t off_kb = (uint64_t)p->offliners * p->ppb * (HP_PAGE / 1024);
+
+	if (avail_kb <= 0 || !per_kb)
+		return want;
+	fit = (uint64_t)avail_kb / 2 > off_kb ? (int)(((uint64_t)avail_kb / 2 - off_kb) / per_kb) : 0;
+	if (fit < 2 * p->offliners)
+		fit = 2 * p->offliners;
+	if (fit >= want)
+		return want;
+	mmt_note(ctx, "blocks to cycle: %d of the %d asked for, so that their fills (%" PRIu64 " MiB each) leave half of MemAvailable (%lld MiB, less %d blocks held offline) to the rest",
+		 fit, want, per_kb / 1024, avail_kb / 1024, p->offliners);
+	return fit;
+}
+
 static int hp_setup(struct mmt_ctx *ctx)
 {
 	struct hp_priv *p = mmt_priv(ctx);
@@ -1105,18 +1138,19 @@ static int hp_setup(struct mmt_ctx *ctx)
 	ret = hp_pool_lock_init(p);
 	if (ret)
 		return mmt_error(ctx, "pthread_mutex_init (pool lock): %s", strerror(-ret));
+	p->want_blocks = hp_blocks_wanted(ctx, p);
 	/* before the probe: the pool knobs are saved first, and the probe fills the blocks */
 	ret = hp_setup_hugetlb(ctx, p);
 	if (ret != MMT_PASS)
 		return ret;
 
-	ret = hp_probe(ctx, p, (int)mmt_param_int(ctx, "blocks"),
+	ret = hp_probe(ctx, p, p->want_blocks,
 		       (int)mmt_param_int(ctx, "probe_s"), &ps);
 	if (ret != MMT_PASS)
 		return ret;
 	mmt_note(ctx, "block probe: %d blocks, %d removable and online in one zone, %d probed in %.1f s (zones Movable, Normal, DMA32, DMA in turn; budget %lld s, cap %lld kept); kept %d: %s",
 		 ps.blocks, ps.candidates, ps.probed, ps.secs, mmt_param_int(ctx, "probe_s"),
-		 mmt_param_int(ctx, "blocks"), ps.kept, ps.kept ? ps.kept_list : "none");
+		 (long long)p->want_blocks, ps.kept, ps.kept ? ps.kept_list : "none");
 	mmt_note(ctx, "block probe refusals: EBUSY %d, EIO %d, ENOMEM %d, EINVAL %d, EAGAIN %d, timeout (%d ms) %d, other %d",
 		 ps.err[M_OFF_EBUSY], ps.err[M_OFF_EIO], ps.err[M_OFF_ENOMEM],
 		 ps.err[M_OFF_EINVAL], ps.err[M_OFF_EAGAIN], p->timeout_ms,
@@ -1176,6 +1210,7 @@ struct hp_off {
 	int cfd;		/* /proc/kpagecount */
 	uint64_t *fl;		/* one block of flags */
 	uint64_t onlines;	/* fills made: every migrate_every-th is a half one */
+	uint64_t t[HP_T_NR];	/* where its time went (ns) */
 };
 
 struct hp_cyc {
@@ -1360,14 +1395,18 @@ static int hp_cyc_writer(void *arg, const char *path, const char *value,
 static int hp_state_write(struct hp_off *o, const char *path, const char *value,
 			  unsigned int timeout_ms, bool stoppable, uint64_t *lat_ns)
 {
-	uint64_t t;
+	uint64_t t, w;
 	int r;
 
-	pthread_mutex_lock(&o->cy->wlock);
 	t = mmt_now_ns();
+	pthread_mutex_lock(&o->cy->wlock);
+	w = mmt_now_ns();
+	o->t[HP_T_WAIT] += w - t;
 	r = hp_write_watched(o, path, value, timeout_ms, stoppable);
+	t = mmt_now_ns() - w;
+	o->t[stoppable ? HP_T_OFFLINE : HP_T_ONLINE] += t;
 	if (lat_ns)
-		*lat_ns = mmt_now_ns() - t;
+		*lat_ns = t;
 	pthread_mutex_unlock(&o->cy->wlock);
 	return r;
 }
@@ -1459,9 +1498,13 @@ static void hp_block_content(struct hp_off *o, const struct hp_block *b, struct 
 /*
  * Pick the next block for this offliner: round-robin over online blocks no other thread
  * owns, looking at up to HP_LOOKAHEAD of them for one that fits the round: every round
- * wants hugetlb pages in the block; light rounds want at most light_pages LRU pages to
- * migrate, migration rounds (every migrate_every-th) at least that many.  The last one
- * looked at is taken when none fits.  The block index, or -1 when all are taken.
+ * wants hugetlb pages in the block; light rounds want only free ones (dissolved, not copied)
+ * and under light_pages LRU pages, migration rounds (every migrate_every-th) a block with data
+ * to copy: light_pages LRU pages or more, or a mapped hugetlb page.  A mapped hugetlb page
+ * costs an offline about 10 ms (a new page allocated and optimized, the old one restored,
+ * 2 MiB copied) against under 1 ms for a block of free ones, and the state writes are one
+ * at a time, so light rounds that met them were what held the cycle rate down.  The last
+ * one looked at is taken when none fits.  The block index, or -1 when all are taken.
  */
 static int hp_pick(struct hp_off *o, struct hp_content *c)
 {
@@ -1494,7 +1537,8 @@ static int hp_pick(struct hp_off *o, struct hp_content *c)
 		hp_block_content(o, &p->blk[k], c);
 		if (!c->known)
 			break;
-		if (c->huge && (mig ? c->lru >= p->light_pages : c->lru < p->light_pages))
+		if (c->huge && (mig ? c->lru >= p->light_pages || c->inuse :
+				       c->lru < p->light_pages && !c->inuse))
 			break;
 	}
 	o->round++;
@@ -1647,7 +1691,10 @@ static int hp_cycle_online(struct hp_off *o, int k)
 
 		if (heavy)
 			n = n > p->heavy_room ? n - p->heavy_room : 0;
+		uint64_t t = mmt_now_ns();
+
 		hp_pool_fill(p, hp_cyc_writer, o, n, p->hvo_pages);
+		o->t[HP_T_FILL] += mmt_now_ns() - t;
 	}
 	hp_release(o, k);
 	return MMT_PASS;
@@ -1670,7 +1717,10 @@ static void *hp_offliner(void *arg)
 
 	o->tid = (pid_t)syscall(SYS_gettid);
 	while (mmt_running(w) && !__atomic_load_n(&cy->failed, __ATOMIC_RELAXED)) {
+		uint64_t t = mmt_now_ns();
+
 		k = hp_pick(o, &c);
+		o->t[HP_T_PICK] += mmt_now_ns() - t;
 		if (k < 0) {
 			if (cur >= 0) {
 				rc = hp_cycle_online(o, cur);
@@ -1678,7 +1728,9 @@ static void *hp_offliner(void *arg)
 				if (rc != MMT_PASS)
 					break;
 			}
+			t = mmt_now_ns();
 			mmt_sleep(w, 5 * 1000000ull);
+			o->t[HP_T_IDLE] += mmt_now_ns() - t;
 			continue;
 		}
 		rc = hp_cycle_offline(o, k, &c, &done);
@@ -1701,6 +1753,8 @@ static void *hp_offliner(void *arg)
 		if (rc == MMT_PASS)
 			rc = r;
 	}
+	for (k = 0; k < HP_T_NR; k++)
+		__atomic_add_fetch(&cy->p->off_t[k], o->t[k], __ATOMIC_RELAXED);
 	if (rc != MMT_PASS)
 		__atomic_store_n(&cy->failed, 1, __ATOMIC_RELAXED);
 	o->rc = rc;
@@ -1713,6 +1767,7 @@ static int hp_role_cycler(struct mmt_worker *w)
 	struct hp_cyc *cy;
 	struct sigaction old;
 	pthread_t mon;
+	uint64_t t0;
 	int i, r, rc = MMT_PASS, started = 0;
 
 	cy = calloc(1, sizeof(*cy));
@@ -1748,6 +1803,7 @@ static int hp_role_cycler(struct mmt_worker *w)
 		rc = mmt_werror(w, "pthread_create (monitor): %s", strerror(r));
 		goto out_threads;
 	}
+	t0 = mmt_now_ns();
 	for (i = 0; i < cy->nr_off; i++, started++) {
 		r = pthread_create(&cy->off[i].th, NULL, hp_offliner, &cy->off[i]);
 		if (r) {
@@ -1761,6 +1817,7 @@ static int hp_role_cycler(struct mmt_worker *w)
 		if (rc == MMT_PASS && cy->off[i].rc != MMT_PASS)
 			rc = cy->off[i].rc;
 	}
+	p->off_wall = mmt_now_ns() - t0;
 	__atomic_store_n(&cy->quit, 1, __ATOMIC_RELEASE);
 	pthread_join(mon, NULL);
 out_threads:
@@ -2713,6 +2770,34 @@ static const char *const hp_stack_name[] = {
 	[M_ST_LOCK - M_ST_HVO_RCU] = "lock", [M_ST_OTHER - M_ST_HVO_RCU] = "other",
 };
 
+/*
+ * Where the offliners' time went, and how busy the state writes kept the kernel's hotplug
+ * lock: the writes are one at a time, so that share bounds the cycle rate.
+ */
+static void hp_report_offliners(struct mmt_ctx *ctx, const struct hp_priv *p)
+{
+	static const char *const name[HP_T_NR] = {
+		[HP_T_PICK] = "picking (kpageflags of the next block)",
+		[HP_T_WAIT] = "waiting for another offliner's state write",
+		[HP_T_OFFLINE] = "writing offline", [HP_T_ONLINE] = "writing online",
+		[HP_T_FILL] = "filling the onlined block with hugetlb pages",
+		[HP_T_IDLE] = "idle (every block taken)",
+	};
+	double all = (double)p->off_wall * (double)p->offliners;
+	char buf[768] = "";
+	int i;
+
+	if (!p->off_wall)
+		return;
+	for (i = 0; i < HP_T_NR; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s %.0f %%",
+			 i ? ", " : "", name[i], 100.0 * (double)p->off_t[i] / all);
+	mmt_note(ctx, "offliner time (%d threads, %.1f s each, warm-up included): %s; the one-at-a-time state writes kept the hotplug lock busy %.0f %% of the time",
+		 p->offliners, (double)p->off_wall / 1e9, buf,
+		 100.0 * (double)(p->off_t[HP_T_OFFLINE] + p->off_t[HP_T_ONLINE]) /
+		 (double)p->off_wall);
+}
+
 /* Offline latency per cause, and where the kernel stacks of offlining threads were. */
 static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cycles)
 {
@@ -2741,6 +2826,7 @@ static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cy
 			 (double)p->lru_at_offline * 4.0 / (double)known, cycles, p->offliners,
 			 p->fills, p->fills ? (double)p->fill_got / (double)p->fills : 0.0,
 			 p->fill_capped);
+	hp_report_offliners(ctx, p);
 	for (i = 0; i <= M_ST_OTHER - M_ST_HVO_RCU; i++) {
 		st[i] = hp_role_sum(ctx, "cycler", (unsigned int)(M_ST_HVO_RCU + i));
 		tot += st[i];
