@@ -56,6 +56,7 @@ struct mmt_cmp {
 	double delta;		/* (b.mean - a.mean) / |a.mean|; NAN if a.mean is 0 */
 	double t, df, p;	/* Welch's t-test; NAN when it could not be done */
 	double ci_lo, ci_hi;	/* (1 - alpha) CI of the change, relative to A's arithmetic mean */
+	bool log_scale;		/* t, p and the CI from the logs (a ratio metric, all values > 0) */
 	double p_adj;		/* p after the correction (p until mmt_cmp_decide() says) */
 	double floor;		/* the effect floor used */
 	double margin;		/* the equivalence margin used (>= floor) */
@@ -107,10 +108,11 @@ double mmt_aa_floor(const double *m, const double *w, size_t k, double *between)
 /*
  * Summaries of both sides, delta, test, CI and a verdict for one metric, as
  * if it were the only one (p_adj = p, floor MMT_CMP_MIN_EFFECT, margin
- * MMT_CMP_MARGIN).
+ * MMT_CMP_MARGIN).  ratio: a latency or a rate, tested on the logs (the
+ * ratio of geometric means) when every value on both sides is positive.
  */
 void mmt_cmp_judge(const double *a, size_t na, const double *b, size_t nb, bool harmonic,
-		   enum mmt_direction dir, struct mmt_cmp *out);
+		   bool ratio, enum mmt_direction dir, struct mmt_cmp *out);
 /* The verdict again with a corrected p, an effect floor and a margin (< floor: floor). */
 void mmt_cmp_decide(struct mmt_cmp *c, enum mmt_direction dir, double p_adj, double floor,
 		    double margin);

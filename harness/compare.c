@@ -802,6 +802,56 @@ static bool rec_headline(const struct mmt_rec *r, const char *metric)
 	return mm && !strcmp(mm, metric);
 }
 
+/*
+ * For a latency or a rate, the value a boot (a repeat) stands for is the median of its
+ * per-second samples, not their mean: one second in which the host stalled the guest (a
+ * 1.5 s fork among 20-ms ones, a rate that fell to nothing for a second) moved a repeat's mean
+ * five-fold in the fork-delay runs and, with four repeats a side, set that side's spread.
+ * Kept beside repeat_values (in memory only) when every repeat of the record has the metric
+ * with per-second samples; the NUMA matrix cells, which have no repeats, keep their means.
+ */
+static void add_repeat_medians(const struct mmt_rec *r)
+{
+	json_t *metrics = json_object_get(r->j, "metrics"), *reps = json_object_get(r->j, "repeats");
+	json_t *m, *rep;
+	const char *name;
+	size_t i;
+
+	if (json_array_size(reps) < MMT_CMP_MIN_SAMPLES)
+		return;
+	json_object_foreach(metrics, name, m) {
+		json_t *med = json_array();
+
+		json_array_foreach(reps, i, rep) {
+			json_t *s = json_object_get(json_object_get(json_object_get(rep, "metrics"),
+								    name), "summary");
+
+			if (jdouble(json_object_get(s, "n"), 0) < 1 ||
+			    !json_is_number(json_object_get(s, "median")))
+				break;
+			json_array_append(med, json_object_get(s, "median"));
+		}
+		if (json_array_size(med) == json_array_size(reps) &&
+		    json_array_size(med) == json_array_size(json_object_get(m, "repeat_values")))
+			json_object_set_new(m, "repeat_medians", med);
+		else
+			json_decref(med);
+	}
+}
+
+/* The per-repeat medians of a ratio metric in place of its per-repeat means (above). */
+static void use_repeat_medians(json_t *m, double *v, size_t n, const char **basis)
+{
+	json_t *med = json_object_get(m, "repeat_medians");
+	size_t i;
+
+	if (!m || !v || strcmp(*basis, "repeats") || json_array_size(med) != n)
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = json_number_value(json_array_get(med, i));
+	*basis = "repeat medians";
+}
+
 static json_t *metric_row(const char *name, json_t *ma, json_t *mb, struct cmp_ctx *ctx,
 			  const char *cal_name, bool headline)
 {
@@ -811,6 +861,8 @@ static json_t *metric_row(const char *name, json_t *ma, json_t *mb, struct cmp_c
 	size_t na = 0, nb = 0;
 	enum mmt_direction dir = mmt_metric_dir(m);
 	bool harmonic = mmt_metric_harmonic(m);
+	const char *kind;
+	bool ratio;
 	struct row_ent *e;
 
 	if (ctx->nr == ctx->cap) {
@@ -828,7 +880,13 @@ static json_t *metric_row(const char *name, json_t *ma, json_t *mb, struct cmp_c
 		mmt_metric_samples(ma, &va, &na, &basis_a);
 	if (mb)
 		mmt_metric_samples(mb, &vb, &nb, &basis_b);
-	mmt_cmp_judge(va, na, vb, nb, harmonic, dir, &e->c);
+	kind = json_string_value(json_object_get(m, "kind"));
+	ratio = kind && (!strcmp(kind, "latency") || !strcmp(kind, "rate"));
+	if (ratio && ma && mb) {
+		use_repeat_medians(ma, va, na, &basis_a);
+		use_repeat_medians(mb, vb, nb, &basis_b);
+	}
+	mmt_cmp_judge(va, na, vb, nb, harmonic, ratio, dir, &e->c);
 	free(va);
 	free(vb);
 	e->dir = dir;
@@ -855,6 +913,7 @@ static json_t *metric_row(const char *name, json_t *ma, json_t *mb, struct cmp_c
 	json_object_set_new(row, "t", jnum(e->c.t));
 	json_object_set_new(row, "df", jnum(e->c.df));
 	json_object_set_new(row, "p", jnum(e->c.p));
+	json_object_set_new(row, "scale", json_string(e->c.log_scale ? "log" : "linear"));
 	json_object_set_new(row, "ci_pct", ma && mb && isfinite(e->c.ci_lo) ?
 			    json_pack("[f, f]", e->c.ci_lo * 100, e->c.ci_hi * 100) : json_null());
 	json_object_set_new(row, "floor_source", json_string(cal ? "calibration" : "default"));
@@ -1041,6 +1100,8 @@ static json_t *workload_json(const struct mmt_rec *ra, const struct mmt_rec *rb,
 	char msg[2048], full[2200];
 	const char *name;
 
+	add_repeat_medians(ra);
+	add_repeat_medians(rb);
 	w = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "key", key, "workload", ra->workload,
 		      "workers_a", ra->workers, "workers_b", rb->workers, "status_a", sa,
 		      "status_b", sb);

@@ -99,71 +99,71 @@ static void test_verdicts(void)
 
 	/* a clear 10 % drop of a rate: worse */
 	scale(base, other, N(base), 0.9);
-	mmt_cmp_judge(base, N(base), other, N(base), true, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(base, N(base), other, N(base), true, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.verdict == MMT_V_WORSE, "10%% drop: %s", mmt_verdict_name(c.verdict));
 	CHECK(near(c.delta, -0.10, 1e-9), "delta %g", c.delta);
 	CHECK(c.p < 1e-6, "p %g", c.p);
 
 	/* the same drop of a latency is better, a 10 % rise worse */
-	mmt_cmp_judge(base, N(base), other, N(base), false, MMT_DIR_LOWER, &c);
+	mmt_cmp_judge(base, N(base), other, N(base), false, false, MMT_DIR_LOWER, &c);
 	CHECK(c.verdict == MMT_V_BETTER, "latency -10%%: %s", mmt_verdict_name(c.verdict));
 	scale(base, other, N(base), 1.1);
-	mmt_cmp_judge(base, N(base), other, N(base), false, MMT_DIR_LOWER, &c);
+	mmt_cmp_judge(base, N(base), other, N(base), false, false, MMT_DIR_LOWER, &c);
 	CHECK(c.verdict == MMT_V_WORSE, "latency +10%%: %s", mmt_verdict_name(c.verdict));
-	mmt_cmp_judge(base, N(base), other, N(base), true, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(base, N(base), other, N(base), true, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.verdict == MMT_V_BETTER, "rate +10%%: %s", mmt_verdict_name(c.verdict));
 
 	/* identical runs: same, p = 1, no change */
-	mmt_cmp_judge(base, N(base), base, N(base), true, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(base, N(base), base, N(base), true, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.verdict == MMT_V_SAME && c.p == 1 && c.delta == 0, "identical: %s p %g delta %g",
 	      mmt_verdict_name(c.verdict), c.p, c.delta);
 
 	/* CoV 30 % on one side: the CI is too wide to tell, inconclusive */
-	mmt_cmp_judge(base, N(base), noisy, N(noisy), true, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(base, N(base), noisy, N(noisy), true, false, MMT_DIR_HIGHER, &c);
 	CHECK(near(c.b.cov, 0.30, 1e-9), "cov %g", c.b.cov);
 	CHECK(c.verdict == MMT_V_INCONCLUSIVE, "cov 30%%: %s", mmt_verdict_name(c.verdict));
-	mmt_cmp_judge(noisy, N(noisy), base, N(base), true, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(noisy, N(noisy), base, N(base), true, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.verdict == MMT_V_INCONCLUSIVE, "cov 30%% on A: %s", mmt_verdict_name(c.verdict));
 
 	/* fewer than 3 samples on a side: inconclusive, even for a big change */
-	mmt_cmp_judge(base, N(base), two, N(two), true, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(base, N(base), two, N(two), true, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.verdict == MMT_V_INCONCLUSIVE && c.why && strstr(c.why, "fewer than 3"),
 	      "2 samples: %s", mmt_verdict_name(c.verdict));
 	scale(base, other, 2, 0.5);
-	mmt_cmp_judge(other, 2, base, N(base), true, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(other, 2, base, N(base), true, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.verdict == MMT_V_INCONCLUSIVE, "2 samples, -50%%: %s", mmt_verdict_name(c.verdict));
-	mmt_cmp_judge(base, 1, base, 1, false, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(base, 1, base, 1, false, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.verdict == MMT_V_INCONCLUSIVE && isnan(c.p), "1 sample: %s p %g",
 	      mmt_verdict_name(c.verdict), c.p);
 
 	/* significant but the whole CI below the 1 % floor, inside the margin: same */
-	mmt_cmp_judge(tight_a, N(tight_a), tight_b, N(tight_b), false, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(tight_a, N(tight_a), tight_b, N(tight_b), false, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.p < 0.001, "tight p %g", c.p);
 	CHECK(c.ci_lo > 0.004 && c.ci_hi < 0.006, "tight CI %g..%g", c.ci_lo, c.ci_hi);
 	CHECK(c.verdict == MMT_V_SAME, "+0.5%%: %s", mmt_verdict_name(c.verdict));
 
 	/* a big effect the test cannot confirm: neither changed nor the same */
-	mmt_cmp_judge(loose_a, 3, loose_b, 3, false, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(loose_a, 3, loose_b, 3, false, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.p > 0.05 && near(c.delta, 0.05, 1e-9), "loose p %g delta %g", c.p, c.delta);
 	CHECK(c.verdict == MMT_V_INCONCLUSIVE, "+5%% p>0.05: %s", mmt_verdict_name(c.verdict));
 
 	/* no better direction: information only */
 	scale(base, other, N(base), 0.5);
-	mmt_cmp_judge(base, N(base), other, N(base), false, MMT_DIR_NONE, &c);
+	mmt_cmp_judge(base, N(base), other, N(base), false, false, MMT_DIR_NONE, &c);
 	CHECK(c.verdict == MMT_V_INFO, "none: %s", mmt_verdict_name(c.verdict));
 
 	/* rates are averaged harmonically: 100 and 200 ops/s over equal slices is 133.3 */
-	mmt_cmp_judge(rates, N(rates), rates, N(rates), true, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(rates, N(rates), rates, N(rates), true, false, MMT_DIR_HIGHER, &c);
 	CHECK(near(c.a.mean, 400.0 / 3, 1e-9) && near(c.a.amean, 150, 1e-9), "hmean %g amean %g",
 	      c.a.mean, c.a.amean);
-	mmt_cmp_judge(rates, N(rates), rates, N(rates), false, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(rates, N(rates), rates, N(rates), false, false, MMT_DIR_HIGHER, &c);
 	CHECK(near(c.a.mean, 150, 1e-9), "amean %g", c.a.mean);
 
 	/* a zero baseline: the change is undefined, not infinite */
 	{
 		const double z[] = { 0, 0, 0 }, o[] = { 1, 1, 1 };
 
-		mmt_cmp_judge(z, 3, o, 3, false, MMT_DIR_HIGHER, &c);
+		mmt_cmp_judge(z, 3, o, 3, false, false, MMT_DIR_HIGHER, &c);
 		CHECK(isnan(c.delta) && c.verdict == MMT_V_BETTER, "zero base: delta %g %s",
 		      c.delta, mmt_verdict_name(c.verdict));
 	}
@@ -277,7 +277,7 @@ static void test_ci_floor(void)
 	CHECK(!mmt_change_ci(a, 3, b, 3, 0.05, &lo, &hi), "ci");
 	CHECK(near(lo, 0.05 - half, 1e-5) && near(hi, 0.05 + half, 1e-5), "CI %g..%g, want %g..%g",
 	      lo, hi, 0.05 - half, 0.05 + half);
-	mmt_cmp_judge(a, 3, b, 3, false, MMT_DIR_LOWER, &c);
+	mmt_cmp_judge(a, 3, b, 3, false, false, MMT_DIR_LOWER, &c);
 	CHECK(c.p < 0.01 && near(c.ci_lo, lo, 1e-12), "p %g", c.p);
 	/* floor 1 %: the whole CI clears it, significant: worse (a latency went up) */
 	CHECK(c.verdict == MMT_V_WORSE, "floor 1%%: %s", mmt_verdict_name(c.verdict));
@@ -364,7 +364,7 @@ static void test_scaled_worse(void)
 	size_t i;
 
 	scale(base, slow, 5, 0.7);
-	mmt_cmp_judge(base, 5, slow, 5, true, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(base, 5, slow, 5, true, false, MMT_DIR_HIGHER, &c);
 	for (i = 0; i < 40; i++)
 		p[i] = i ? 0.5 : c.p;
 	mmt_p_adjust(p, 40, MMT_CORR_HOLM, adj);
@@ -372,8 +372,44 @@ static void test_scaled_worse(void)
 	CHECK(c.verdict == MMT_V_WORSE, "x0.7 after Holm over 40: %s (p %g adj %g CI %g..%g)",
 	      mmt_verdict_name(c.verdict), c.p, adj[0], c.ci_lo, c.ci_hi);
 	/* and an identical copy is not */
-	mmt_cmp_judge(base, 5, base, 5, true, MMT_DIR_HIGHER, &c);
+	mmt_cmp_judge(base, 5, base, 5, true, false, MMT_DIR_HIGHER, &c);
 	CHECK(c.verdict != MMT_V_WORSE, "identical: %s", mmt_verdict_name(c.verdict));
+}
+
+/*
+ * A ratio metric on the log scale: the fork-delay boots (per-boot fork latency, ms) are worse
+ * after Holm over 67 metrics only on logs, where the one slow patched boot (300 ms) widens
+ * the side far less; an identical side is not worse; a zero falls back to the linear test.
+ */
+static void test_log_scale(void)
+{
+	const double base[] = { 3.48, 3.33, 5.45, 3.07 }, slow[] = { 217.6, 219.9, 222.7, 299.5 };
+	const double zero[] = { 0, 3.33, 5.45, 3.07 };
+	double p[67], adj[67];
+	struct mmt_cmp lin, lg;
+	size_t i;
+
+	mmt_cmp_judge(base, 4, slow, 4, false, false, MMT_DIR_LOWER, &lin);
+	mmt_cmp_judge(base, 4, slow, 4, false, true, MMT_DIR_LOWER, &lg);
+	CHECK(!lin.log_scale && lg.log_scale, "scales %d %d", lin.log_scale, lg.log_scale);
+	CHECK(lg.p < lin.p / 10, "log p %g vs linear p %g", lg.p, lin.p);
+	CHECK(lg.ci_lo > 40 && lg.ci_hi < 100, "log CI %g..%g (x%g)", lg.ci_lo, lg.ci_hi,
+	      exp((log(217.6) + log(219.9) + log(222.7) + log(299.5)) / 4 -
+		  (log(3.48) + log(3.33) + log(5.45) + log(3.07)) / 4));
+	for (i = 0; i < 67; i++)
+		p[i] = i ? 0.5 : lin.p;
+	mmt_p_adjust(p, 67, MMT_CORR_HOLM, adj);
+	mmt_cmp_decide(&lin, MMT_DIR_LOWER, adj[0], 0.01, MMT_CMP_MARGIN);
+	p[0] = lg.p;
+	mmt_p_adjust(p, 67, MMT_CORR_HOLM, adj);
+	mmt_cmp_decide(&lg, MMT_DIR_LOWER, adj[0], 0.01, MMT_CMP_MARGIN);
+	CHECK(lin.verdict != MMT_V_WORSE && lg.verdict == MMT_V_WORSE, "after Holm over 67: %s linear, %s log",
+	      mmt_verdict_name(lin.verdict), mmt_verdict_name(lg.verdict));
+	mmt_cmp_judge(base, 4, base, 4, false, true, MMT_DIR_LOWER, &lg);
+	CHECK(lg.verdict != MMT_V_WORSE && lg.p == 1, "identical on logs: %s p %g",
+	      mmt_verdict_name(lg.verdict), lg.p);
+	mmt_cmp_judge(zero, 4, slow, 4, false, true, MMT_DIR_LOWER, &lg);
+	CHECK(!lg.log_scale, "a zero must keep the linear scale");
 }
 
 int main(void)
@@ -382,6 +418,7 @@ int main(void)
 	test_ci_floor();
 	test_mdc();
 	test_scaled_worse();
+	test_log_scale();
 	test_aa_floor();
 	test_welch();
 	test_verdicts();
