@@ -37,7 +37,8 @@ const char mmt_vm_usage[] =
 	"usage: mmtorture vm run --kernel BZIMAGE [--cpus N] [--mem SIZE] [--numa N]\n"
 	"                        [--hotplug-dimm SIZE] [--timeout SECONDS] [-o DIR]\n"
 	"                        [--run-id ID] [--append CMDLINE] [--test-panic]\n"
-	"                        [--bugs DIR] [--accel LIST] [--test-stall] [-- RUN-ARGS...]\n"
+	"                        [--bugs DIR] [--accel LIST] [--test-stall]\n"
+	"                        [--peer SCRIPT] [-- RUN-ARGS...]\n"
 	"\n"
 	"Boot BZIMAGE under QEMU with an initramfs holding this mmtorture, run\n"
 	"`mmtorture run RUN-ARGS` inside, and bring the records back to DIR/RUN-ID/\n"
@@ -62,7 +63,12 @@ const char mmt_vm_usage[] =
 	"                       builds them in build/kernel/bugs) and run them first; their\n"
 	"                       output and exit codes come back in bugs/ and vm.json.  Without\n"
 	"                       RUN-ARGS only they run: exit 1 if one showed its bug, and a\n"
-	"                       console splat is kept in vm.json instead of failing the run\n";
+	"                       console splat is kept in vm.json instead of failing the run\n"
+	"  --peer SCRIPT        run a peer script (workloads/*-peer.sh) in the guest instead of\n"
+	"                       `mmtorture run`: `sh SCRIPT mmtorture RUN-ARGS...` in the records\n"
+	"                       directory, with stress-ng, strace, jq and the helpers built\n"
+	"                       beside mmtorture packed; e.g. --peer\n"
+	"                       workloads/hotplug-vmemmap-peer.sh -- 10 peer\n";
 
 const char mmt_ab_usage[] =
 	"usage: mmtorture ab --base BZIMAGE_A --patched BZIMAGE_B [--repeat N] [-o DIR]\n"

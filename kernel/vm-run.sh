@@ -5,7 +5,7 @@
 # usage: vm-run.sh --mmtorture PATH --kernel BZIMAGE [--cpus N] [--mem SIZE]
 #                  [--numa N] [--hotplug-dimm SIZE] [--timeout SECONDS]
 #                  [--results DIR] [--run-id ID] [--append ARGS] [--test-panic]
-#                  [--bugs DIR] [--accel LIST] [--test-stall] [-- RUN-ARGS...]
+#                  [--bugs DIR] [--accel LIST] [--test-stall] [--peer SCRIPT] [-- RUN-ARGS...]
 #
 # The initramfs holds busybox (static), the mmtorture binary with the shared
 # libraries it links (copied from the host, with the dynamic loader), and an
@@ -16,6 +16,11 @@
 # records.  With --bugs DIR, the kernel-bug reproducers DIR/repro-* (meson
 # builds them in build/kernel/bugs) are packed too and run first, each one's
 # output and exit code coming back under bugs/; without RUN-ARGS only they run.
+# With --peer SCRIPT (a peer script such as workloads/hotplug-vmemmap-peer.sh), the script,
+# stress-ng, strace and jq from the host (with their libraries) and the helpers meson builds
+# beside mmtorture (workloads/mmt-*) are packed, and the guest runs
+# `sh SCRIPT /usr/bin/mmtorture RUN-ARGS...` in its records directory instead of
+# `mmtorture run`: relative paths in RUN-ARGS land beside the records.
 # The accelerators of --accel (default kvm,tcg) are tried in order: when QEMU
 # cannot use one (nested KVM fails on some hosts) or the accelerator stops the
 # guest while QEMU stays alive ("KVM internal error ... emulation failure":
@@ -35,7 +40,7 @@ set -uo pipefail
 die() { echo "mmtorture vm run: $*" >&2; exit 99; }
 
 MMT= KERNEL= CPUS=2 MEM=3G NUMA=2 DIMM= TIMEOUT=900 RESULTS=results RUN_ID= APPEND= TEST_PANIC=0 BUGS=
-ACCELS=kvm,tcg TEST_STALL=0
+ACCELS=kvm,tcg TEST_STALL=0 PEER=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mmtorture) MMT=${2:-}; shift 2 ;;
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--bugs) BUGS=${2:-}; shift 2 ;;
 	--accel) ACCELS=${2:-}; shift 2 ;;
 	--test-stall) TEST_STALL=1; shift ;;
+	--peer) PEER=${2:-}; shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown option '$1' (see \`mmtorture vm --help\`)" ;;
 	esac
@@ -69,7 +75,13 @@ IFS=, read -r -a accel_list <<<"$ACCELS"
 if [ -n "$BUGS" ]; then
 	ls "$BUGS"/repro-* >/dev/null 2>&1 || die "--bugs '$BUGS': no repro-* reproducers there (meson builds them in build/kernel/bugs)"
 fi
-[ $# -gt 0 ] || [ -n "$BUGS" ] || die "nothing to run: give -- RUN-ARGS, or --bugs DIR"
+if [ -n "$PEER" ]; then
+	[ -f "$PEER" ] || die "--peer '$PEER': no such script"
+	for t in stress-ng strace jq; do
+		command -v $t >/dev/null || die "--peer needs $t on the host (apt-get install $t)"
+	done
+fi
+[ $# -gt 0 ] || [ -n "$BUGS" ] || [ -n "$PEER" ] || die "nothing to run: give -- RUN-ARGS, --bugs DIR or --peer SCRIPT"
 to_mib() {	# 3G, 512M, 3072 (MiB) -> MiB
 	case "$1" in
 	*[gG]) echo $((${1%[gG]} * 1024)) ;;
@@ -128,6 +140,29 @@ if [ -n "$BUGS" ]; then
 		done
 	done
 fi
+# a peer script, the tools it runs beside mmtorture, and mmtorture's own helpers
+pack_bin() {	# host binary -> same path in the guest, with its shared libraries
+	mkdir -p "$ROOT$(dirname "$1")"
+	cp -L "$1" "$ROOT$1"
+	ldd "$1" 2>/dev/null | grep -oE '/[^ ]+\.so[^ ]*' | sort -u | while read -r lib; do
+		[ -e "$ROOT$lib" ] && continue
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
+}
+if [ -n "$PEER" ]; then
+	mkdir -p "$ROOT/usr/libexec/mmtorture"
+	cp "$PEER" "$ROOT/usr/libexec/mmtorture/peer.sh"
+	for t in stress-ng strace jq; do
+		pack_bin "$(command -v $t)"
+	done
+	mkdir -p "$ROOT/usr/bin/workloads"
+	for h in "$(dirname "$MMT")"/workloads/mmt-*; do
+		[ -f "$h" ] && [ -x "$h" ] || continue
+		pack_bin "$(realpath "$h")"
+		ln -sf "$(realpath "$h")" "$ROOT/usr/bin/workloads/${h##*/}"
+	done
+fi
 # hwloc reads these at run time when present; harmless when absent
 printf '%q ' "$@" >"$ROOT/etc/mmt-args"
 NARGS=$#
@@ -174,7 +209,14 @@ if [ -d /usr/libexec/mmtorture-bugs ]; then
 		fi
 	done
 fi
-if [ "$(cat /etc/mmt-nargs)" -gt 0 ]; then
+if [ -f /usr/libexec/mmtorture/peer.sh ]; then
+	mkdir -p "/results/$rid"
+	(cd "/results/$rid" && sh /usr/libexec/mmtorture/peer.sh /usr/bin/mmtorture "$@"
+	 echo $? >/tmp/peer.rc) 2>&1 |
+		tee "/results/$rid/peer.log"
+	rc=$(cat /tmp/peer.rc 2>/dev/null || echo 99)
+	echo "mmtorture-vm: peer script exited $rc"
+elif [ "$(cat /etc/mmt-nargs)" -gt 0 ]; then
 	mmtorture run -o /results --run-id "$rid" --lock-timeout 0 "$@"
 	rc=$?
 	echo "mmtorture-vm: mmtorture exited $rc"
