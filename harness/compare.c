@@ -50,9 +50,11 @@ const char mmt_compare_usage[] =
 	"  inconclusive    neither (too noisy for these repeats, or < 3 samples a side)\n"
 	"  info            the metric has no better direction\n"
 	"The samples are each repeat's mean when a run has 3 repeats or more (run -r 3),\n"
-	"else the per-second samples; the output says which.  Status changes (PASS to\n"
-	"FAIL) and new kernel splats come first; runs from different machines or with\n"
-	"different parameters or run settings are flagged.\n"
+	"else the per-second samples; the output says which.  A latency or a rate counts\n"
+	"a repeat by the median of its per-second samples (\"repeat medians\") and is\n"
+	"tested on the logarithm (ratio of geometric means) when no value is 0.  Status\n"
+	"changes (PASS to FAIL) and new kernel splats come first; runs from different\n"
+	"machines or with different parameters or run settings are flagged.\n"
 	"\n"
 	"A RUN is a run directory (results/RUN-ID), one record file, or a run id looked\n"
 	"up under the results directory (`latest` is the newest run).  The newest A/A\n"
@@ -1619,7 +1621,7 @@ static void rules_text(json_t *m, char *buf, size_t len)
 	size_t off;
 
 	off = (size_t)snprintf(buf, len,
-		"rules: Welch's t-test, p adjusted over the %lld metrics tested (%s), alpha %.2f;"
+		"rules: Welch's t-test (on logs for latencies and rates), p adjusted over the %lld metrics tested (%s), alpha %.2f;"
 		" worse/better: significant after that AND the whole %.0f %% CI of the change"
 		" beyond the effect floor (%s); same: the whole CI within +-%.0f %% (or the"
 		" floor); else inconclusive (also with < %d samples a side); info: no better"
