@@ -569,9 +569,13 @@ static int hs_guard(struct mmt_worker *w, int (*fn)(struct mmt_worker *w), const
 	 * malloc must never mmap in a worker: a chunk of 128 KiB or more would get
 	 * a mapping of its own, which can land in the hole an unsharer's munmap
 	 * leaves for an instant, and the unsharer's mmap of the range back then
-	 * fails (EEXIST).  Arenas were made at thread start; chunks come from them.
+	 * fails (EEXIST).  Nor may it make a new arena: that is a 64 MiB-aligned
+	 * mapping too (its first 132 KiB in use), and one still landed there after
+	 * every sibling thread had made its own at start (an ab boot, 2026-11-30).
+	 * All threads share the main arena, which grows by brk.
 	 */
 	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_ARENA_MAX, 1);
 	hs_cur_w = w;
 	hs_cur_fn = fn;
 	hs_cur_role = role;
