@@ -286,7 +286,7 @@ static const struct mmt_metric hp_metrics[] = {
 static const struct mmt_param hp_params[] = {
 	{ "blocks", MMT_P_INT, "32", "memory blocks to keep cycling (those that go offline)",
 	  1, HP_MAX_KEEP, NULL },
-	{ "offliners", MMT_P_INT, "4", "cycler threads offlining and onlining blocks in parallel",
+	{ "offliners", MMT_P_INT, "4", "cycler threads offlining and onlining blocks in parallel (at most a quarter of the blocks cycled)",
 	  1, HP_MAX_OFF, NULL },
 	{ "light_pages", MMT_P_INT, "512",
 	  "LRU pages a block may hold in a light round, which also wants no mapped hugetlb page (more, or a mapped one: a migration round's block)", 0,
@@ -400,6 +400,7 @@ struct hp_priv {
 	char ptdump_why[256];
 	int offliners;
 	int want_blocks;		/* blocks to keep (hp_blocks_wanted()) */
+	int offliners_run;		/* offliner threads the cycler started */
 	uint64_t light_pages;
 	int migrate_every;
 	uint64_t hvo_round_ns;
@@ -1775,7 +1776,13 @@ static int hp_role_cycler(struct mmt_worker *w)
 		return mmt_werror(w, "out of memory");
 	cy->w = w;
 	cy->p = p;
-	cy->nr_off = p->offliners < p->nr_blocks ? p->offliners : p->nr_blocks;
+	/*
+	 * At most a quarter of the cycled blocks offline at once (each offliner keeps one
+	 * offline while it takes the next): in a 4 GiB VM with 10 blocks, 4 offliners left
+	 * 6 online for the fills and the memory users, and every offline migrated their data.
+	 */
+	cy->nr_off = p->offliners < (p->nr_blocks + 3) / 4 ? p->offliners : (p->nr_blocks + 3) / 4;
+	p->offliners_run = cy->nr_off;
 	for (i = 0; i < cy->nr_off; i++)	/* an early exit closes only what was opened */
 		cy->off[i].kfd = cy->off[i].cfd = -1;
 	pthread_mutex_init(&cy->lock, NULL);
@@ -2783,7 +2790,7 @@ static void hp_report_offliners(struct mmt_ctx *ctx, const struct hp_priv *p)
 		[HP_T_FILL] = "filling the onlined block with hugetlb pages",
 		[HP_T_IDLE] = "idle (every block taken)",
 	};
-	double all = (double)p->off_wall * (double)p->offliners;
+	double all = (double)p->off_wall * (double)p->offliners_run;
 	char buf[768] = "";
 	int i;
 
@@ -2793,7 +2800,7 @@ static void hp_report_offliners(struct mmt_ctx *ctx, const struct hp_priv *p)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s %.0f %%",
 			 i ? ", " : "", name[i], 100.0 * (double)p->off_t[i] / all);
 	mmt_note(ctx, "offliner time (%d threads, %.1f s each, warm-up included): %s; the one-at-a-time state writes kept the hotplug lock busy %.0f %% of the time",
-		 p->offliners, (double)p->off_wall / 1e9, buf,
+		 p->offliners_run, (double)p->off_wall / 1e9, buf,
 		 100.0 * (double)(p->off_t[HP_T_OFFLINE] + p->off_t[HP_T_ONLINE]) /
 		 (double)p->off_wall);
 }
@@ -2823,7 +2830,7 @@ static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cy
 			 (double)p->huge_at_offline / (double)known,
 			 (double)p->inuse_at_offline / (double)known,
 			 (double)p->hvo_at_offline / (double)known,
-			 (double)p->lru_at_offline * 4.0 / (double)known, cycles, p->offliners,
+			 (double)p->lru_at_offline * 4.0 / (double)known, cycles, p->offliners_run,
 			 p->fills, p->fills ? (double)p->fill_got / (double)p->fills : 0.0,
 			 p->fill_capped);
 	hp_report_offliners(ctx, p);
