@@ -3011,9 +3011,13 @@ static int hs_st_ballast(uintptr_t bal, bool fixed, int fd)
 		munmap(m, HS_BAL_LEN);
 		return EEXIST;
 	}
-	for (i = 0; i < HS_BAL_LEN / HS_BAL_CHUNK; i += 2)
+	for (i = 0; i < HS_BAL_LEN / HS_BAL_CHUNK; i += 2) {
 		if (mprotect((char *)m + (size_t)i * HS_BAL_CHUNK, HS_BAL_CHUNK, PROT_READ))
 			return errno;
+		/* 2048 mprotects: seconds under KASAN; the stop grace is 10 s */
+		if (!(i % 128) && hs_cur_w && !mmt_running(hs_cur_w))
+			return ECANCELED;
+	}
 	return 0;
 }
 
@@ -3051,6 +3055,10 @@ static int hs_stale(struct mmt_worker *w)
 	if (bfd < 0 || ftruncate(bfd, (off_t)HS_BAL_LEN))
 		return mmt_werror(w, "ballast memfd: %s", strerror(errno));
 	err = hs_st_ballast(bal, true, bfd);	/* over the parent's PROT_NONE reservation */
+	if (err == ECANCELED) {
+		close(bfd);
+		return MMT_PASS;	/* stopped while setting up */
+	}
 	if (err)
 		return mmt_werror(w, "mapping the ballast at %#lx: %s", (unsigned long)bal,
 				  strerror(err));
@@ -3124,8 +3132,11 @@ static int hs_stale(struct mmt_worker *w)
 		}
 		mmt_latency(w, M_STALE_MUNMAP_LAT, lat);
 		hs_unshared(l.hp);
-		while (hs_ld(&hs_stl.done) != n && !hs_failed() && !hs_ld(&hs_stl.exited))
+		while (hs_ld(&hs_stl.done) != n && !hs_failed() && !hs_ld(&hs_stl.exited) &&
+		       mmt_running(w))
 			hs_nap(&hs_stl.done, hs_ld(&hs_stl.done));	/* S never waits for U now */
+		if (hs_ld(&hs_stl.done) != n)
+			break;	/* stopping (or S gone): no remap under its feet */
 		m = mmap((void *)l.addr, l.hp->size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED_NOREPLACE, l.hp->fd, 0);
 		if (m != (void *)l.addr) {
@@ -3138,6 +3149,8 @@ static int hs_stale(struct mmt_worker *w)
 			break;
 		}
 		err = hs_st_ballast(bal, false, bfd);
+		if (err == ECANCELED)
+			break;
 		if (err) {
 			ret = mmt_werror(w, "mapping the ballast again at %#lx: %s",
 					 (unsigned long)bal, strerror(err));
