@@ -88,29 +88,39 @@ int mmt_welch(const double *a, size_t na, const double *b, size_t nb, double *t,
 	return 0;
 }
 
+/*
+ * The (1 - alpha) Welch interval of mean(b) - mean(a): *d and its half-width *half (0 when
+ * both sides are constant).
+ */
+static void diff_ci(const double *a, size_t na, const double *b, size_t nb, double alpha,
+		    double *d, double *half)
+{
+	double ma = gsl_stats_mean(a, 1, na), mb = gsl_stats_mean(b, 1, nb), sa, sb, se2, df;
+
+	sa = gsl_stats_variance_m(a, 1, na, ma) / (double)na;
+	sb = gsl_stats_variance_m(b, 1, nb, mb) / (double)nb;
+	se2 = sa + sb;
+	*d = mb - ma;
+	*half = 0;
+	if (se2 <= 0)
+		return;
+	df = se2 * se2 / (sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1));
+	*half = gsl_cdf_tdist_Pinv(1 - alpha / 2, df) * sqrt(se2);
+}
+
 int mmt_change_ci(const double *a, size_t na, const double *b, size_t nb, double alpha,
 		  double *lo, double *hi)
 {
-	double ma, mb, sa, sb, se2, df, q, d;
+	double ma, d, half;
 
 	if (na < 2 || nb < 2)
 		return -EINVAL;
 	ma = gsl_stats_mean(a, 1, na);
-	mb = gsl_stats_mean(b, 1, nb);
 	if (ma == 0)
 		return -EINVAL;
-	sa = gsl_stats_variance_m(a, 1, na, ma) / (double)na;
-	sb = gsl_stats_variance_m(b, 1, nb, mb) / (double)nb;
-	se2 = sa + sb;
-	d = mb - ma;
-	if (se2 <= 0) {
-		*lo = *hi = d / fabs(ma);
-		return 0;
-	}
-	df = se2 * se2 / (sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1));
-	q = gsl_cdf_tdist_Pinv(1 - alpha / 2, df);
-	*lo = (d - q * sqrt(se2)) / fabs(ma);
-	*hi = (d + q * sqrt(se2)) / fabs(ma);
+	diff_ci(a, na, b, nb, alpha, &d, &half);
+	*lo = (d - half) / fabs(ma);
+	*hi = (d + half) / fabs(ma);
 	return 0;
 }
 
@@ -286,7 +296,7 @@ static int log_judge(const double *a, size_t na, const double *b, size_t nb,
 		     struct mmt_cmp *out)
 {
 	double *la = calloc(na + 1, sizeof(*la)), *lb = calloc(nb + 1, sizeof(*lb));
-	double ma, mb, sa, sb, se2, df, q, d;
+	double d, half;
 	int ret = -EINVAL;
 	size_t i;
 
@@ -304,20 +314,9 @@ static int log_judge(const double *a, size_t na, const double *b, size_t nb,
 	}
 	if (mmt_welch(la, na, lb, nb, &out->t, &out->df, &out->p))
 		goto out;
-	ma = gsl_stats_mean(la, 1, na);
-	mb = gsl_stats_mean(lb, 1, nb);
-	sa = gsl_stats_variance_m(la, 1, na, ma) / (double)na;
-	sb = gsl_stats_variance_m(lb, 1, nb, mb) / (double)nb;
-	se2 = sa + sb;
-	d = mb - ma;
-	if (se2 <= 0) {
-		out->ci_lo = out->ci_hi = expm1(d);
-	} else {
-		df = se2 * se2 / (sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1));
-		q = gsl_cdf_tdist_Pinv(1 - MMT_CMP_ALPHA / 2, df);
-		out->ci_lo = expm1(d - q * sqrt(se2));
-		out->ci_hi = expm1(d + q * sqrt(se2));
-	}
+	diff_ci(la, na, lb, nb, MMT_CMP_ALPHA, &d, &half);
+	out->ci_lo = expm1(d - half);
+	out->ci_hi = expm1(d + half);
 	ret = 0;
 out:
 	free(la);
