@@ -19,7 +19,7 @@ fi
 
 packages=(meson ninja-build pkg-config gcc libc6-dev git jq
 	  liburing-dev libnuma-dev libhwloc-dev libjansson-dev libgsl-dev zlib1g-dev
-	  qemu-system-x86 busybox-static cpio gnuplot-nox stress-ng)
+	  qemu-system-x86 busybox-static cpio gnuplot-nox stress-ng strace xz-utils)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
