@@ -131,23 +131,31 @@ ours_blocks=$(jq -r '.repeats[0].notes[] | select(startswith("block probe:"))
 	| capture("kept (?<n>[0-9]+)").n' "$rec" | head -n 1)
 ours_off=$(jq -r '.metrics.offline_latency.histogram.p50 // 0' "$rec")
 
+# uev_get FILE KEY: a number from mmt-hotplug-uevents' "offline=N online=M ..." line
+uev_get() { sed -n "s/.*\<$2=\([0-9.]*\).*/\1/p" "$1" 2>/dev/null | head -n 1; }
+# sng_metrics LOG: OPS REAL-SECONDS OPS/S(real) from "... memhotplug OPS REAL USR SYS OPS/S ..."
+sng_metrics() {
+	awk '{ for (i = 1; i < NF; i++) if ($i == "memhotplug" && $(i + 1) ~ /^[0-9]+$/) {
+		print $(i + 1), $(i + 2), $(i + 5); exit } }' "$1"
+}
+# per_s COUNT SECONDS
+per_s() { awk -v c="$1" -v s="$2" 'BEGIN { printf "%.2f", (s > 0 ? c / s : 0) }'; }
+
 # ---- stress-ng, as it runs, counted by uevents
 echo "== stress-ng --memhotplug 1 -t $secs --metrics-brief"
 "$uev" -o "$out/stress-ng.uevents" -- \
 	stress-ng --memhotplug 1 -t "$secs" --metrics-brief > "$out/stress-ng-bare.log" 2>&1
 brc=$?
 sed 's/^/  /' "$out/stress-ng-bare.log" | grep -E 'memhotplug +[0-9]|successful|fail' | tail -n 3
-uev_get() { sed -n "s/.*\<$2=\([0-9.]*\).*/\1/p" "$1" 2>/dev/null | head -n 1; }
 sb_off=$(uev_get "$out/stress-ng.uevents" offline)
 sb_on=$(uev_get "$out/stress-ng.uevents" online)
-sb_secs=$(uev_get "$out/stress-ng.uevents" seconds)
-sb_rate=$(awk '{ for (i = 1; i < NF; i++) if ($i == "memhotplug" && $(i + 1) ~ /^[0-9]+$/) {
-	print $(i + 5); exit } }' "$out/stress-ng-bare.log")
-sb_real=$(awk '{ for (i = 1; i < NF; i++) if ($i == "memhotplug" && $(i + 1) ~ /^[0-9]+$/) {
-	print $(i + 2); exit } }' "$out/stress-ng-bare.log")
+# shellcheck disable=SC2046  # three numbers, split on purpose
+set -- $(sng_metrics "$out/stress-ng-bare.log")
+sb_real=${2:-}
+sb_rate=${3:-}
 sb_cycles=$(( ${sb_off:-0} < ${sb_on:-0} ? ${sb_off:-0} : ${sb_on:-0} ))
 # over stress-ng's own run time (its start-up and clean-up are outside it)
-sb_cps=$(awk -v c="$sb_cycles" -v s="${sb_real:-$secs}" 'BEGIN { printf "%.2f", (s > 0 ? c / s : 0) }')
+sb_cps=$(per_s "$sb_cycles" "${sb_real:-$secs}")
 mu_off=$(uev_get "$out/mmtorture.uevents" offline)
 mu_on=$(uev_get "$out/mmtorture.uevents" online)
 
@@ -157,10 +165,8 @@ strace -f -e trace=write -o "$out/stress-ng.strace" \
 	stress-ng --memhotplug 1 -t "$secs" --metrics-brief > "$out/stress-ng.log" 2>&1
 src=$?
 sed 's/^/  /' "$out/stress-ng.log" | tail -n 6
-# "... memhotplug  OPS  REAL  USR  SYS  OPS/S(real)  OPS/S(usr+sys)"
 # shellcheck disable=SC2046  # three numbers, split on purpose
-set -- $(awk '{ for (i = 1; i < NF; i++) if ($i == "memhotplug" && $(i + 1) ~ /^[0-9]+$/) {
-	print $(i + 1), $(i + 2), $(i + 5); exit } }' "$out/stress-ng.log")
+set -- $(sng_metrics "$out/stress-ng.log")
 sng_ops=${1:-}
 sng_real=${2:-}
 sng_rate=${3:-}
@@ -169,7 +175,7 @@ sng_off=$(grep -cE 'write\([0-9]+, "offline", 7\) += 7$' "$out/stress-ng.strace"
 sng_on=$(grep -cE 'write\([0-9]+, "online", 6\) += 6$' "$out/stress-ng.strace")
 sng_refused=$(grep -cE 'write\([0-9]+, "offline", 7\) += -1' "$out/stress-ng.strace")
 sng_cycles=$((sng_off < sng_on ? sng_off : sng_on))
-sng_cps=$(awk -v c="$sng_cycles" -v s="${sng_real:-$secs}" 'BEGIN { printf "%.2f", (s > 0 ? c / s : 0) }')
+sng_cps=$(per_s "$sng_cycles" "${sng_real:-$secs}")
 
 rc=0
 online_leftovers stress-ng || rc=1

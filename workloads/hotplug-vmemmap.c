@@ -1688,12 +1688,10 @@ static int hp_cycle_online(struct hp_off *o, int k)
 		/* every migrate_every-th block keeps heavy_room: user data lands there */
 		bool heavy = p->migrate_every &&
 			     ++o->onlines % (uint64_t)p->migrate_every == 0;
-		uint64_t n = p->fill_pages;
+		uint64_t n = p->fill_pages, t = mmt_now_ns();
 
 		if (heavy)
 			n = n > p->heavy_room ? n - p->heavy_room : 0;
-		uint64_t t = mmt_now_ns();
-
 		hp_pool_fill(p, hp_cyc_writer, o, n, p->hvo_pages);
 		o->t[HP_T_FILL] += mmt_now_ns() - t;
 	}
