@@ -3132,11 +3132,13 @@ static int hs_stale(struct mmt_worker *w)
 		}
 		mmt_latency(w, M_STALE_MUNMAP_LAT, lat);
 		hs_unshared(l.hp);
-		while (hs_ld(&hs_stl.done) != n && !hs_failed() && !hs_ld(&hs_stl.exited) &&
-		       mmt_running(w))
+		/*
+		 * Not cut short when the run stops: S ends its window in bounded time, and
+		 * it puts its punched page back through the range once U quits, so the
+		 * range must be mapped again by then.
+		 */
+		while (hs_ld(&hs_stl.done) != n && !hs_failed() && !hs_ld(&hs_stl.exited))
 			hs_nap(&hs_stl.done, hs_ld(&hs_stl.done));	/* S never waits for U now */
-		if (hs_ld(&hs_stl.done) != n)
-			break;	/* stopping (or S gone): no remap under its feet */
 		m = mmap((void *)l.addr, l.hp->size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED_NOREPLACE, l.hp->fd, 0);
 		if (m != (void *)l.addr) {
