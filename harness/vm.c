@@ -99,6 +99,9 @@ const char mmt_ab_usage[] =
 	"                      the same bzImage both sides and --patched-append\n"
 	"                      mmt_slow.fork_us=20000 for a known-slow series\n"
 	"\n"
+	"A boot whose mmtorture exits 99 (it could not run) is booted once more, its\n"
+	"records moved aside to DIR/RUN-ID.failed; a second 99 stops ab.\n"
+	"\n"
 	"exit: compare's verdict (0 nothing worse, 1 worse or a FAIL), 99 on error\n";
 
 const char mmt_nightly_usage[] =
@@ -333,7 +336,29 @@ static int ab_boot_pair(const struct ab_job *j, const char *ab_id, int i, int to
 		av[n] = NULL;
 		rc = vm_run(n, av);
 		if (rc == MMT_ERROR) {
-			mmt_errmsg("the %s boot could not run; stopping", s ? "patched" : "base");
+			/*
+			 * One boot that could not run (a workload ERROR, a guest that never
+			 * came up) would otherwise cost the whole comparison: boot it once
+			 * more, its records kept aside as RUN-ID.failed.  Twice is a stop.
+			 */
+			char from[PATH_MAX], to[PATH_MAX + 16];
+			int t = 1;
+
+			snprintf(from, sizeof(from), "%s/%s", j->outdir, run_id);
+			snprintf(to, sizeof(to), "%s.failed", from);
+			while (!access(to, F_OK) && t < 100)	/* an earlier ab of the same id */
+				snprintf(to, sizeof(to), "%s.failed-%d", from, ++t);
+			if (rename(from, to) && errno != ENOENT) {
+				mmt_errmsg("cannot move %s aside: %s; stopping", from,
+					   strerror(errno));
+				return MMT_ERROR;
+			}
+			mmt_msg("the %s boot could not run (exit 99; records in %s): booting it once more\n",
+				s ? "patched" : "base", to);
+			rc = vm_run(n, av);
+		}
+		if (rc == MMT_ERROR) {
+			mmt_errmsg("the %s boot could not run, twice; stopping", s ? "patched" : "base");
 			return MMT_ERROR;
 		}
 		worst = mmt_worse(worst, rc);

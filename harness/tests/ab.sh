@@ -25,12 +25,13 @@ while [ $# -gt 0 ]; do
 	--) shift; break ;; *) shift ;;
 	esac
 done
-factor=1 noise=0.02 bad_boots=
+factor=1 noise=0.02 bad_boots= error_boots=
 . "$K"
 for w in $APPEND; do case $w in factor=*) factor=${w#factor=} ;; esac; done
 echo "$ID ${APPEND:-none}" >>"$R/appends"
 n=$(( $(cat "$K.count" 2>/dev/null || echo 0) + 1 )); echo $n >"$K.count"
 [ -n "$bad_boots" ] && [ $n -gt "$bad_boots" ] && factor=1
+for e in $error_boots; do [ "$e" = $n ] && { mkdir -p "$R/$ID"; echo "boot $n: ERROR" >"$R/$ID/error"; exit 99; }; done
 m=$(awk -v f="$factor" -v z="$noise" -v k=$n 'BEGIN { print f * (1 + z * ((k % 3) - 1)) }')
 mkdir -p "$R/$ID"
 jq --argjson m "$m" --arg id "$ID" --arg rel "6.12.0-$(basename "$K")" '
@@ -63,6 +64,21 @@ grep -q 'demo: ops: worse, and CONFIRMED on fresh boots' "$out/slow.log" ||
 	fail "slow: not confirmed: $(cat "$out/slow.log")"
 [ "$(jq .run.repeats "$(last_ab patched)/demo.json")" = 3 ] || fail "slow: the confirm run has not 3 boots"
 ok "a kernel 30 % slower: worse, confirmed on 3 fresh interleaved boots each, exit 1"
+
+rm -f "$out"/k/*.count
+printf 'factor=1\nerror_boots=2\n' >"$out/k/erring"
+ab_run 0 erring.log --base "$out/k/base" --patched "$out/k/erring" --repeat 3 --headline
+grep -q 'the patched boot could not run (exit 99; records in .*-patched-2.failed): booting it once more' "$out/erring.log" ||
+	fail "erring: no second boot: $(cat "$out/erring.log")"
+[ -f "$(last_ab patched)-2.failed/error" ] && [ "$(jq .run.repeats "$(last_ab patched)/demo.json")" = 3 ] ||
+	fail "erring: the failed boot is not kept aside, or the side has not 3 boots"
+sleep 1	# a new ab id
+rm -f "$out"/k/*.count
+printf 'factor=1\nerror_boots="2 3"\n' >"$out/k/erring2"
+ab_run 99 erring2.log --base "$out/k/base" --patched "$out/k/erring2" --repeat 3
+grep -q 'the patched boot could not run, twice; stopping' "$out/erring2.log" ||
+	fail "erring twice: $(cat "$out/erring2.log")"
+ok "a boot that could not run is booted once more (kept aside as .failed); twice in a row stops ab (99)"
 
 rm -f "$out"/k/*.count
 printf 'factor=0.7\nbad_boots=3\n' >"$out/k/flaky"
