@@ -751,7 +751,6 @@ enum hs_gup_kind { HS_G_URING, HS_G_DIO_READ, HS_G_DIO_WRITE, HS_G_VMSPLICE, HS_
 static const char *const hs_gup_names[HS_G_NR] = { "uring", "dio_read", "dio_write", "vmsplice" };
 
 struct hs_thr {
-	void *(*fn)(void *);
 	struct mmt_worker *w;
 	struct hs_local l;
 	unsigned int kind;	/* enum hs_inmm, one bit */
@@ -790,19 +789,6 @@ static inline bool hs_win_hit(uint32_t w0)
 }
 
 static bool hs_thr_going(const struct hs_thr *t);
-
-/*
- * Every sibling thread starts here: its first malloc (stdio in a failure or
- * pool check) would map a new glibc arena, and in an unsharer's munmap/remap
- * window that mapping can land in the hole and make the remap fail: make it now.
- */
-static void *hs_thr_start(void *arg)
-{
-	struct hs_thr *t = arg;
-
-	free(malloc(64));
-	return t->fn(t);
-}
 
 /* After a miss in a window: wait until it closes rather than fault again and again. */
 static void hs_win_wait(const struct hs_thr *t)
@@ -1598,11 +1584,11 @@ static int hs_inmm_start(struct mmt_worker *w, const struct hs_local *l, unsigne
 
 		if (!(kinds & tab[i].kind))
 			continue;
-		*t = (struct hs_thr){ .fn = tab[i].fn, .w = w, .l = *l, .kind = tab[i].kind,
-				      .name = tab[i].name, .slot = w->id };
+		*t = (struct hs_thr){ .w = w, .l = *l, .kind = tab[i].kind, .name = tab[i].name,
+				      .slot = w->id };
 		t->l.rng ^= (uint64_t)(i + 1) * 0x2545f4914f6cdd1dull;
 		t->l.pagemap = -1;
-		if (pthread_create(&t->pt, NULL, hs_thr_start, t))
+		if (pthread_create(&t->pt, NULL, tab[i].fn, t))
 			return mmt_werror(w, "pthread_create of the %s thread", tab[i].name);
 		hs_proc.nthr++;
 		n++;
@@ -3082,17 +3068,15 @@ static int hs_stale(struct mmt_worker *w)
 	for (i = 0; i < hs_proc.nthr; i++)
 		hs_pin(hs_proc.thr[i].pt, hs_stl.cpu[0]);
 	s = &hs_proc.thr[hs_proc.nthr];
-	*s = (struct hs_thr){ .fn = hs_stale_main, .w = w, .l = l, .kind = 0, .name = "stale",
-			      .slot = w->id };
+	*s = (struct hs_thr){ .w = w, .l = l, .kind = 0, .name = "stale", .slot = w->id };
 	s->l.rng ^= 0x5354414c45ull;
-	if (pthread_create(&s->pt, NULL, hs_thr_start, s))
+	if (pthread_create(&s->pt, NULL, hs_stale_main, s))
 		return hs_inmm_stop(mmt_werror(w, "pthread_create of the stale thread"));
 	hs_proc.nthr++;
 	hs_pin(s->pt, hs_stl.cpu[1]);
 	s = &hs_proc.thr[hs_proc.nthr];
-	*s = (struct hs_thr){ .fn = hs_reader_main, .w = w, .l = l, .kind = 0, .name = "reader",
-			      .slot = w->id };
-	if (pthread_create(&s->pt, NULL, hs_thr_start, s))
+	*s = (struct hs_thr){ .w = w, .l = l, .kind = 0, .name = "reader", .slot = w->id };
+	if (pthread_create(&s->pt, NULL, hs_reader_main, s))
 		return hs_inmm_stop(mmt_werror(w, "pthread_create of the reader thread"));
 	hs_stl.rd_pt = s->pt;
 	hs_proc.nthr++;
