@@ -11,6 +11,10 @@
 # mmtorture, build/workloads/) counts them while each tool runs, with no tracer slowing
 # either.  stress-ng's bogo-ops count every attempt on every block (most refused) and its
 # metrics do not tell successes apart, so the uevents are its only fair count.  For
+# The ceiling both meet: one empty block offlined and onlined in a tight sh loop for
+# SECONDS, counted the same way (the kernel serialises state writes, so no tool cycles
+# empty blocks much faster); and how busy our run kept the hotplug lock, which gives the
+# rate our blocks' content allows (rate / busy).  For
 # comparison with earlier figures, stress-ng runs a second time under
 # `strace -f -e trace=write` (its successful writes of "offline" counted from the trace, as
 # this script once did): strace slows it about six-fold, which is why the ratio is given
@@ -159,6 +163,45 @@ sb_cps=$(per_s "$sb_cycles" "${sb_real:-$secs}")
 mu_off=$(uev_get "$out/mmtorture.uevents" offline)
 mu_on=$(uev_get "$out/mmtorture.uevents" online)
 
+# ---- the kernel path alone: one empty block offlined and onlined in a tight loop
+# The state writes are serialised in the kernel (device_hotplug_lock), so this is about
+# the most cycles per second this machine's kernel gives any tool, for blocks that hold
+# nothing; stress-ng's successes are mostly such blocks.  The block: the highest-numbered
+# one that goes offline now (onlined again into the zone it was in, then cycled).
+empty_block=
+for n in $(ls "$memdir" | sed -n "s/^memory\([0-9]*\)$/\1/p" | sort -n -r); do
+	b=$memdir/memory$n
+	[ "$(cat "$b/state" 2>/dev/null)" = online ] || continue
+	[ "$(cat "$b/removable" 2>/dev/null)" != 0 ] || continue
+	if echo offline 2>/dev/null > "$b/state"; then
+		echo online > "$b/state" 2>/dev/null
+		empty_block=${b##*/}
+		break
+	fi
+done
+el_cps=-
+if [ -n "$empty_block" ]; then
+	echo "== $empty_block: offline, online, in a sh loop for $secs s"
+	# a clock read per 64 cycles; refused offlines (something landed in it) just go on
+	"$uev" -o "$out/empty-loop.uevents" -- sh -c '
+		s=$1/state; end=$(( $(date +%s) + $2 )); n=0
+		while :; do
+			if [ $((n % 64)) = 0 ] && [ "$(date +%s)" -ge "$end" ]; then break; fi
+			n=$((n + 1))
+			echo offline 2>/dev/null > "$s" && echo online > "$s"
+		done
+		[ "$(cat "$s")" = online ] || echo online > "$s"' sh "$memdir/$empty_block" "$secs" \
+		> "$out/empty-loop.log" 2>&1
+	el_off=$(uev_get "$out/empty-loop.uevents" offline)
+	el_on=$(uev_get "$out/empty-loop.uevents" online)
+	el_s=$(uev_get "$out/empty-loop.uevents" seconds)
+	el_cycles=$(( ${el_off:-0} < ${el_on:-0} ? ${el_off:-0} : ${el_on:-0} ))
+	el_cps=$(per_s "$el_cycles" "${el_s:-$secs}")
+	echo "  $el_cycles cycles in ${el_s:-?} s"
+else
+	echo "== no block goes offline now: the empty-block loop is left out"
+fi
+
 # ---- stress-ng under strace (the way this script counted before it had uevents)
 echo "== strace -f -e trace=write stress-ng --memhotplug 1 -t $secs --metrics-brief"
 strace -f -e trace=write -o "$out/stress-ng.strace" \
@@ -193,6 +236,10 @@ ours_offl=$(printf '%s\n' "$cyc_note" | sed -n 's/^cycled blocks: [0-9]* of \([0
 [ -n "$ours_offl" ] || ours_offl=$(jq -r '.metrics.offline_latency.histogram.count // 0' "$rec")
 ratio=$(awk -v a="$ours" -v b="$sb_cps" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "inf" }')
 ratio_strace=$(awk -v a="$ours" -v b="$sng_cps" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "inf" }')
+# frac A B: A / B, or "-" when B is not a positive number
+frac() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
+ours_busy=$(jq -r '.repeats[0].notes[] | select(startswith("offliner time"))' "$rec" |
+	sed -n 's/.*kept the hotplug lock busy \([0-9]*\) %.*/\1/p' | head -n 1)
 ms() { awk -v n="$1" 'BEGIN { printf "%.1f ms", n / 1e6 }'; }
 
 echo
@@ -217,13 +264,18 @@ printf '%-34s %-30s %-26s %s\n' "status" "$status (exit $mrc)" "exit $brc" \
 	"exit $src, ${sng_ops:-?} ops in ${sng_real:-?} s"
 printf '%-34s %s (against stress-ng under strace: %s)\n' "ratio mmtorture / stress-ng" "$ratio" \
 	"$ratio_strace"
+printf '%-34s %s cycles/s (%s; stress-ng at %s of it, mmtorture at %s)\n' "kernel alone, empty block loop" \
+	"$el_cps" "${empty_block:-no block}" "$(frac "$sb_cps" "$el_cps")" "$(frac "$ours" "$el_cps")"
+printf '%-34s %s %% of the run (mmtorture'"'"'s rate with the lock never idle: %s cycles/s)\n' \
+	"hotplug lock busy, mmtorture" "${ours_busy:-?}" \
+	"$(awk -v r="$ours" -v b="${ours_busy:-0}" 'BEGIN { if (b > 0) printf "%.0f", r * 100 / b; else print "?" }')"
 echo
 echo "mmtorture, where its offlines went (record: $rec):"
 jq -r '.repeats[0].notes[] | select(startswith("offline latency by cause") or startswith("cycled blocks:")
 	or startswith("offliner time") or startswith("offline time by kernel stack")
 	or startswith("innermost kernel functions"))' "$rec" |
 	fold -s -w 110 | sed 's/^/  /'
-echo "peer: mmtorture_cycles_per_s=$ours mmtorture_measured_s=$measured stress_ng_cycles_per_s=$sb_cps stress_ng_offline_ok=${sb_off:-nan} stress_ng_online_ok=${sb_on:-nan} stress_ng_bogo_ops_per_s=${sb_rate:-nan} ratio=$ratio stress_ng_strace_cycles_per_s=$sng_cps ratio_strace=$ratio_strace"
+echo "peer: mmtorture_cycles_per_s=$ours mmtorture_measured_s=$measured stress_ng_cycles_per_s=$sb_cps stress_ng_offline_ok=${sb_off:-nan} stress_ng_online_ok=${sb_on:-nan} stress_ng_bogo_ops_per_s=${sb_rate:-nan} ratio=$ratio stress_ng_strace_cycles_per_s=$sng_cps ratio_strace=$ratio_strace empty_loop_cycles_per_s=$el_cps hotplug_lock_busy_pct=${ours_busy:-nan}"
 
 # an XFAIL (known kernel bug) exits 0 like a pass
 [ "$mrc" = 0 ] || rc=1
