@@ -10,20 +10,27 @@
  * rest freed, each one freed gets it back (kernel page-table surgery on the vmemmap, one
  * synchronize_rcu() per page), including the pages that offlining migrates or dissolves.
  *
- * Race partners (processes): a cycler whose `offliners` threads offline and online the
- * chosen blocks (each thread pipelined: its block stays offline while its next goes
- * offline; the state writes themselves one at a time, since the kernel serialises them under
- * device_hotplug_lock and a writer that finds it taken sleeps 5 ms and restarts), picking
+ * Race partners (processes): a cycler that offlines and onlines the chosen blocks in one of
+ * two layouts.  layout=sparse (the default): the blocks rest offline, `anchors` of them stay
+ * online and full of hugetlb pages, and one thread onlines a block, puts hvo_pages hugetlb
+ * pages into it (they can only land there) and offlines it again, every round, swapping an
+ * anchor every anchor_ms (see hp_offliner_sparse()); a round costs about what an empty
+ * block does, a third of a full one.  layout=full: the blocks rest online, and its
+ * `offliners` threads offline and online them (each thread pipelined: its block stays
+ * offline while its next goes offline; the state writes themselves one at a time, since
+ * the kernel serialises them under device_hotplug_lock and a writer that finds it taken
+ * sleeps 5 ms and restarts), picking
  * for each round a block that holds hugetlb pages and, in light rounds, only free ones and
  * few LRU pages (a migration round, every migrate_every-th, wants many LRU pages or mapped
  * hugetlb pages: everything that offlining must copy), from the block's
  * /proc/kpageflags read just before (hugetlb pages, in use or free,
  * vmemmap-optimized or not, LRU pages); it samples the offlining threads' kernel stacks
- * (/proc/self/task/TID/stack, every sample_ms) and records offline latency per cause (HVO on/off,
- * hugetlb pages in the block or not, free only or in use, migration volume) and where it
+ * (/proc/self/task/TID/stack, every sample_ms) and records offline latency per cause (HVO
+ * on/off, hugetlb pages in the block or not, free only or in use, migration volume: in the
+ * sparse layout the kernel's pgmigrate_success count across the offline) and where it
  * went.  By default it onlines the blocks into ZONE_MOVABLE (online_zone=movable, where
  * valid_zones allows it), the zone movable allocations - hugetlb pool pages included - try
- * first, and right after each online grows the pool by fill_pages pages allocated with
+ * first, and (layout=full) right after each online grows the pool by fill_pages pages allocated with
  * hugetlb_optimize_vmemmap=0 and hvo_pages under the current phase: they land in the block
  * just onlined (the rest of ZONE_MOVABLE is full), so every offline dissolves a block full
  * of free hugetlb pages and, in an on phase, restores the vmemmap of an optimized one, and
@@ -337,6 +344,15 @@ static const struct mmt_param hp_params[] = {
 	{ "hvo_pages", MMT_P_INT, "1",
 	  "hugetlb pages allocated into each onlined ZONE_MOVABLE block under the current HVO phase (optimized in an on phase): every offline restores their vmemmap",
 	  0, 512, NULL },
+	{ "layout", MMT_P_CHOICE, "sparse",
+	  "sparse: the cycled blocks rest offline, and each round onlines one, puts hvo_pages hugetlb pages in it and offlines it (one offliner; anchors blocks stay online, full); full: the blocks rest online, each full of hugetlb pages (fill_pages + hvo_pages), and offliners take them offline in turn",
+	  0, 0, "sparse|full" },
+	{ "anchors", MMT_P_INT, "2",
+	  "sparse layout: blocks kept online and full of hugetlb pages (ZONE_MOVABLE stays populated, and the sparse blocks' pages and the machine's movable allocations find no room in them); one is swapped every anchor_ms",
+	  1, 16, NULL },
+	{ "anchor_ms", MMT_P_INT, "1000",
+	  "sparse layout: every this many ms a fresh block is onlined and filled full and the oldest anchor goes offline (its held hugetlb pages migrated, its free ones dissolved; 0: never)",
+	  0, 60000, NULL },
 	{ "rcu_expedited", MMT_P_CHOICE, "on",
 	  "/sys/kernel/rcu_expedited for the run (saved and restored): on makes the synchronize_rcu() of every vmemmap restore/optimize an expedited grace period; keep leaves it alone",
 	  0, 0, "on|off|keep" },
@@ -404,6 +420,9 @@ struct hp_priv {
 	int offliners_run;		/* offliner threads the cycler started */
 	uint64_t light_pages;
 	int migrate_every;
+	bool sparse;			/* layout=sparse */
+	int anchors;
+	uint64_t anchor_ns;
 	uint64_t hvo_round_ns;
 	uint64_t churn_ns;
 	uint64_t sample_ns;
@@ -1127,6 +1146,9 @@ static int hp_setup(struct mmt_ctx *ctx)
 	}
 	p->light_pages = (uint64_t)mmt_param_int(ctx, "light_pages");
 	p->migrate_every = (int)mmt_param_int(ctx, "migrate_every");
+	p->sparse = !strcmp(mmt_param_str(ctx, "layout"), "sparse");
+	p->anchors = (int)mmt_param_int(ctx, "anchors");
+	p->anchor_ns = (uint64_t)mmt_param_int(ctx, "anchor_ms") * 1000000ull;
 	p->hvo_round_ns = (uint64_t)mmt_param_int(ctx, "hvo_round_ms") * 1000000ull;
 	p->churn_ns = (uint64_t)mmt_param_int(ctx, "churn_ms") * 1000000ull;
 	p->sample_ns = (uint64_t)mmt_param_int(ctx, "sample_ms") * 1000000ull;
@@ -1219,6 +1241,8 @@ struct hp_off {
 	pthread_t th;
 	int rc;
 	int kfd;		/* /proc/kpageflags */
+	int vfd;		/* /proc/vmstat (layout=sparse) */
+	uint64_t pgmig;		/* its pgmigrate_success after the last offline */
 	uint64_t *fl;		/* one block of flags */
 	uint64_t onlines;	/* fills made: every migrate_every-th is a half one */
 	uint64_t t[HP_T_NR];	/* where its time went (ns) */
@@ -1461,25 +1485,26 @@ struct hp_content {
 #define KPF_HUGE_TAIL_MASK ((1ull << KPF_HUGE) | (1ull << KPF_COMPOUND_HEAD))
 
 /*
- * Read it 2 MiB slot by slot: the first 65 entries of a slot tell a hugetlb head (and
- * whether its memmap is optimized), and only slots that are not hugetlb pages are read
- * whole to count their LRU pages.  A full read of a block's 32768 entries was a few ms of
- * CPU at nice 0 in the cycler per pick, taken from the kworkers an offline waits for.
+ * Read it 2 MiB slot by slot: a slot's first entry tells a hugetlb head (mapped or not), its
+ * 65th whether the page's memmap is optimized, and with lru set the slots that are not
+ * hugetlb pages are read whole to count their LRU pages.  kpageflags costs about 120 ns per
+ * entry here: a block's 32768 entries are 4 ms of CPU, its 64 slot heads 21 us.
  */
-static void hp_block_content(struct hp_off *o, const struct hp_block *b, struct hp_content *c)
+static void hp_block_content(struct hp_off *o, const struct hp_block *b, struct hp_content *c,
+			     bool lru)
 {
 	struct hp_priv *p = o->cy->p;
 	const uint64_t slot = HP_HPAGE / HP_PAGE;
-	uint64_t base = (uint64_t)b->nr * p->ppb, s, i;
+	uint64_t base = (uint64_t)b->nr * p->ppb, s, i, tail;
+	const size_t one = sizeof(uint64_t);
 
 	memset(c, 0, sizeof(*c));
 	if (o->kfd < 0)
 		return;
 	for (s = 0; s + slot <= p->ppb; s += slot) {
 		uint64_t *fl = o->fl + s;
-		size_t head = 65 * sizeof(*fl);
 
-		if (pread(o->kfd, fl, head, (off_t)((base + s) * sizeof(*fl))) != (ssize_t)head)
+		if (pread(o->kfd, fl, one, (off_t)((base + s) * one)) != (ssize_t)one)
 			return;
 		if ((fl[0] & KPF_HUGE_TAIL_MASK) == KPF_HUGE_TAIL_MASK) {
 			c->huge++;
@@ -1488,15 +1513,18 @@ static void hp_block_content(struct hp_off *o, const struct hp_block *b, struct 
 			 * page, so its subpage 64 reads like the head (the 6.17+ "fake head";
 			 * on older kernels kpageflags hides it, and this counts nothing).
 			 */
-			if ((fl[64] & KPF_HUGE_TAIL_MASK) == KPF_HUGE_TAIL_MASK)
+			if (pread(o->kfd, &tail, one, (off_t)((base + s + 64) * one)) ==
+			    (ssize_t)one && (tail & KPF_HUGE_TAIL_MASK) == KPF_HUGE_TAIL_MASK)
 				c->hvo++;
 			/* mapped (kpagecount would say the same, one more read per page) */
 			if (fl[0] & (1ull << KPF_MMAP))
 				c->inuse++;
 			continue;
 		}
-		if (pread(o->kfd, fl, slot * sizeof(*fl), (off_t)((base + s) * sizeof(*fl))) !=
-		    (ssize_t)(slot * sizeof(*fl)))
+		if (!lru)
+			continue;
+		if (pread(o->kfd, fl, slot * one, (off_t)((base + s) * one)) !=
+		    (ssize_t)(slot * one))
 			return;
 		for (i = 0; i < slot; i++) {
 			if (!(fl[i] & (1ull << KPF_HUGE)) && (fl[i] & (1ull << KPF_LRU)))
@@ -1545,7 +1573,7 @@ static int hp_pick(struct hp_off *o, struct hp_content *c)
 		if (got < 0)
 			break;
 		k = got;
-		hp_block_content(o, &p->blk[k], c);
+		hp_block_content(o, &p->blk[k], c, true);
 		if (!c->known)
 			break;
 		if (c->huge && (mig ? c->lru >= p->light_pages || c->inuse :
@@ -1618,8 +1646,42 @@ static void hp_offline_account(struct hp_off *o, const struct hp_content *c, uin
 			 t);
 }
 
+/* pgmigrate_success from /proc/vmstat (kept open), or 0 */
+static uint64_t hp_pgmigrate(int fd)
+{
+	static const char key[] = "\npgmigrate_success ";
+	char buf[8192];
+	ssize_t n;
+	char *s;
+
+	if (fd < 0)
+		return 0;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	s = strstr(buf, key);
+	return s ? strtoull(s + sizeof(key) - 1, NULL, 10) : 0;
+}
+
+/*
+ * layout=sparse: the 4 KiB pages the offline just done migrated, from the pages the kernel
+ * migrated since the offline before (the onlines and fills in between migrate nothing;
+ * compaction elsewhere would be counted too), less the mapped hugetlb pages it moved.  The
+ * blocks are mostly free, and counting their LRU pages from kpageflags beforehand would
+ * read all 32768 entries (4 ms) per round.
+ */
+static uint64_t hp_migrated(struct hp_off *o, const struct hp_content *c)
+{
+	uint64_t now = hp_pgmigrate(o->vfd), pages = now > o->pgmig ? now - o->pgmig : 0;
+	uint64_t huge = c->inuse * (HP_HPAGE / HP_PAGE);
+
+	o->pgmig = now;
+	return pages > huge ? pages - huge : 0;
+}
+
 /* Offline block k; *done tells whether it went offline.  MMT_PASS or MMT_FAIL. */
-static int hp_cycle_offline(struct hp_off *o, int k, const struct hp_content *c, bool *done)
+static int hp_cycle_offline(struct hp_off *o, int k, struct hp_content *c, bool *done)
 {
 	struct hp_cyc *cy = o->cy;
 	struct hp_priv *p = cy->p;
@@ -1662,12 +1724,22 @@ static int hp_cycle_offline(struct hp_off *o, int k, const struct hp_content *c,
 		return rc;
 	}
 	hp_blk_end(b, true);
+	if (p->sparse && c->known)
+		c->lru = hp_migrated(o, c);
 	hp_offline_account(o, c, t);
 	*done = true;
 	return MMT_PASS;
 }
 
-static int hp_cycle_online(struct hp_off *o, int k)
+/* What an online puts into a ZONE_MOVABLE block: see hp_cycle_online(). */
+enum { HP_FILL_FULL, HP_FILL_ANCHOR, HP_FILL_SPARSE };
+
+/*
+ * Online block k, and put hugetlb pages into it if it came into ZONE_MOVABLE: full (every
+ * migrate_every-th keeps heavy_room slots free for user data), an anchor (full, no room), or
+ * sparse (only hvo_pages, under the current phase).
+ */
+static int hp_cycle_online(struct hp_off *o, int k, int fill)
 {
 	struct hp_cyc *cy = o->cy;
 	struct hp_block *b = &cy->p->blk[k];
@@ -1696,16 +1768,15 @@ static int hp_cycle_online(struct hp_off *o, int k)
 	else if (!strcmp(b->target, "Movable")) {
 		struct hp_priv *p = cy->p;
 		/* every migrate_every-th block keeps heavy_room: user data lands there */
-		bool heavy = p->migrate_every &&
+		bool heavy = fill == HP_FILL_FULL && p->migrate_every &&
 			     ++o->onlines % (uint64_t)p->migrate_every == 0;
-		uint64_t n = p->fill_pages, t = mmt_now_ns();
+		uint64_t n = fill == HP_FILL_SPARSE ? 0 : p->fill_pages, t = mmt_now_ns();
 
 		if (heavy)
 			n = n > p->heavy_room ? n - p->heavy_room : 0;
 		hp_pool_fill(p, hp_cyc_writer, o, n, p->hvo_pages);
 		o->t[HP_T_FILL] += mmt_now_ns() - t;
 	}
-	hp_release(o, k);
 	return MMT_PASS;
 }
 
@@ -1732,7 +1803,9 @@ static void *hp_offliner(void *arg)
 		o->t[HP_T_PICK] += mmt_now_ns() - t;
 		if (k < 0) {
 			if (cur >= 0) {
-				rc = hp_cycle_online(o, cur);
+				rc = hp_cycle_online(o, cur, HP_FILL_FULL);
+				if (rc == MMT_PASS)
+					hp_release(o, cur);
 				cur = -1;
 				if (rc != MMT_PASS)
 					break;
@@ -1748,7 +1821,9 @@ static void *hp_offliner(void *arg)
 		if (rc != MMT_PASS)
 			break;
 		if (cur >= 0) {
-			rc = hp_cycle_online(o, cur);
+			rc = hp_cycle_online(o, cur, HP_FILL_FULL);
+			if (rc == MMT_PASS)
+				hp_release(o, cur);
 			if (rc != MMT_PASS) {
 				cur = done ? k : -1;
 				break;
@@ -1757,13 +1832,110 @@ static void *hp_offliner(void *arg)
 		cur = done ? k : -1;
 	}
 	if (cur >= 0) {
-		int r = hp_cycle_online(o, cur);
+		int r = hp_cycle_online(o, cur, HP_FILL_FULL);
 
+		if (r == MMT_PASS)
+			hp_release(o, cur);
 		if (rc == MMT_PASS)
 			rc = r;
 	}
 	for (k = 0; k < HP_T_NR; k++)
 		__atomic_add_fetch(&cy->p->off_t[k], o->t[k], __ATOMIC_RELAXED);
+	if (rc != MMT_PASS)
+		__atomic_store_n(&cy->failed, 1, __ATOMIC_RELAXED);
+	o->rc = rc;
+	return NULL;
+}
+
+/*
+ * layout=sparse, one offliner.  The cycled blocks rest offline; `anchors` of them stay
+ * online, full of hugetlb pages, so that ZONE_MOVABLE stays populated and holds no free
+ * memory but the block in flight.  A round onlines the next offline block into
+ * ZONE_MOVABLE, puts hvo_pages hugetlb pages into it (they can only land there: an
+ * onlined block's pages go to the tail of the free lists, and every other block of the
+ * zone is full or offline), reads its slot heads and takes it offline again: the vmemmap
+ * of an optimized page restored, free pages dissolved, and whatever user data landed in
+ * the block while it was online migrated.  A block costs about as much as an empty one to
+ * cycle (0.43 ms here against 0.35; a block full of free hugetlb pages 0.85), so the race
+ * comes round several times as often.  Every anchor_ms a round onlines a block and fills it
+ * full instead, and the oldest anchor goes offline: a full block with the held, mapped
+ * hugetlb pages migrated.  One thread, because two blocks in flight at once would put the
+ * second one's pages into the first (its free pages are ahead in the lists).  Blocks that
+ * are online and no anchor (all of them after setup; one whose offline was refused) go
+ * offline first, a refused one retried after 100 ms.
+ */
+static void *hp_offliner_sparse(void *arg)
+{
+	struct hp_off *o = arg;
+	struct hp_cyc *cy = o->cy;
+	struct hp_priv *p = cy->p;
+	struct mmt_worker *w = cy->w;
+	uint8_t online[HP_MAX_KEEP], anchor[HP_MAX_KEEP];
+	uint64_t retry[HP_MAX_KEEP] = { 0 }, next_swap, t;
+	int ring[16], nanch = 0, pos = 0, next = 0, k, i, rc = MMT_PASS;
+	struct hp_content c;
+	bool done;
+
+	o->tid = (pid_t)syscall(SYS_gettid);
+	o->pgmig = hp_pgmigrate(o->vfd);
+	for (k = 0; k < p->nr_blocks; k++) {
+		online[k] = hp_block_is(p->blk[k].nr, "online");
+		anchor[k] = online[k] && nanch < p->anchors;
+		if (anchor[k])
+			ring[nanch++] = k;
+	}
+	next_swap = mmt_now_ns() + p->anchor_ns;
+	while (mmt_running(w) && !__atomic_load_n(&cy->failed, __ATOMIC_RELAXED)) {
+		uint64_t now = mmt_now_ns();
+		bool swap = false;
+		int b = -1;
+
+		for (k = 0; k < p->nr_blocks; k++) {
+			if (online[k] && !anchor[k] && retry[k] <= now &&
+			    !__atomic_load_n(&p->blk[k].dropped, __ATOMIC_RELAXED))
+				break;
+		}
+		if (k == p->nr_blocks) {
+			for (i = 0; i < p->nr_blocks && b < 0; i++) {
+				int j = (next + i) % p->nr_blocks;
+
+				if (!online[j] && !__atomic_load_n(&p->blk[j].dropped, __ATOMIC_RELAXED))
+					b = j;
+			}
+			if (b < 0) {
+				mmt_sleep(w, 5 * 1000000ull);
+				o->t[HP_T_IDLE] += mmt_now_ns() - now;
+				continue;
+			}
+			next = (b + 1) % p->nr_blocks;
+			swap = nanch && p->anchor_ns && now >= next_swap;
+			rc = hp_cycle_online(o, b, swap ? HP_FILL_ANCHOR : HP_FILL_SPARSE);
+			if (rc != MMT_PASS)
+				break;
+			online[b] = 1;
+			k = b;
+			if (swap) {
+				k = ring[pos];
+				anchor[k] = 0;
+				anchor[b] = 1;
+				ring[pos] = b;
+				pos = (pos + 1) % nanch;
+				next_swap = mmt_now_ns() + p->anchor_ns;
+			}
+		}
+		t = mmt_now_ns();
+		hp_block_content(o, &p->blk[k], &c, false);
+		o->t[HP_T_PICK] += mmt_now_ns() - t;
+		rc = hp_cycle_offline(o, k, &c, &done);
+		if (rc != MMT_PASS)
+			break;
+		if (done)
+			online[k] = 0;
+		else
+			retry[k] = mmt_now_ns() + 100 * 1000000ull;
+	}
+	for (k = 0; k < HP_T_NR; k++)
+		__atomic_add_fetch(&p->off_t[k], o->t[k], __ATOMIC_RELAXED);
 	if (rc != MMT_PASS)
 		__atomic_store_n(&cy->failed, 1, __ATOMIC_RELAXED);
 	o->rc = rc;
@@ -1790,9 +1962,11 @@ static int hp_role_cycler(struct mmt_worker *w)
 	 * 6 online for the fills and the memory users, and every offline migrated their data.
 	 */
 	cy->nr_off = p->offliners < (p->nr_blocks + 3) / 4 ? p->offliners : (p->nr_blocks + 3) / 4;
+	if (p->sparse)
+		cy->nr_off = 1;
 	p->offliners_run = cy->nr_off;
 	for (i = 0; i < cy->nr_off; i++)	/* an early exit closes only what was opened */
-		cy->off[i].kfd = -1;
+		cy->off[i].kfd = cy->off[i].vfd = -1;
 	pthread_mutex_init(&cy->lock, NULL);
 	pthread_mutex_init(&cy->wlock, NULL);
 	if (hp_alarm_install(&old)) {
@@ -1806,6 +1980,8 @@ static int hp_role_cycler(struct mmt_worker *w)
 		o->idx = i;
 		o->round = (uint64_t)i;		/* offliners start on different round kinds */
 		o->kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+		if (p->sparse)
+			o->vfd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
 		o->fl = malloc(p->ppb * sizeof(*o->fl));
 		if (!o->fl) {
 			rc = mmt_werror(w, "out of memory");
@@ -1819,7 +1995,8 @@ static int hp_role_cycler(struct mmt_worker *w)
 	}
 	t0 = mmt_now_ns();
 	for (i = 0; i < cy->nr_off; i++, started++) {
-		r = pthread_create(&cy->off[i].th, NULL, hp_offliner, &cy->off[i]);
+		r = pthread_create(&cy->off[i].th, NULL, p->sparse ? hp_offliner_sparse : hp_offliner,
+				   &cy->off[i]);
 		if (r) {
 			__atomic_store_n(&cy->failed, 1, __ATOMIC_RELAXED);
 			rc = mmt_werror(w, "pthread_create (offliner): %s", strerror(r));
@@ -1838,6 +2015,8 @@ out_threads:
 	for (i = 0; i < cy->nr_off; i++) {
 		if (cy->off[i].kfd >= 0)
 			close(cy->off[i].kfd);
+		if (cy->off[i].vfd >= 0)
+			close(cy->off[i].vfd);
 		free(cy->off[i].fl);
 	}
 	sigaction(SIGALRM, &old, NULL);
