@@ -111,6 +111,7 @@
 #define HP_FREE_HUGE	HP_HSYS "free_hugepages"
 #define HP_SURP_HUGE	HP_HSYS "surplus_hugepages"
 #define HP_HVO		"/proc/sys/vm/hugetlb_optimize_vmemmap"
+#define HP_NODE_NR_FMT	"/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/nr_hugepages"
 #define HP_PTDUMP	"/sys/kernel/debug/page_tables"
 #define HP_RCU_EXP	"/sys/kernel/rcu_expedited"
 #define HP_RCU_NORMAL	"/sys/kernel/rcu_normal"
@@ -372,6 +373,7 @@ struct hp_block {
 	char home_cmd[16];	/* online_kernel / online_movable: back into that zone */
 	char target[16];	/* zone the cycler onlines it into */
 	char online_cmd[16];	/* the write that does that */
+	int32_t node;		/* its NUMA node if that node's pool can be set, else -1 */
 };
 
 enum { HP_ON, HP_OFF, HP_NR_PHASES };
@@ -647,21 +649,29 @@ static int hp_setup_writer(void *arg, const char *path, const char *value,
  * from ZONE_MOVABLE first; its free memory right after an online is mostly the new block
  * (the other cycled blocks are filled the same way), so they land in it, and the rest of the
  * machine's movable allocations find no room there to be migrated by the next offline.
- * Never grows the pool beyond pool_cap.  The pages the pool grew by.
+ * With node >= 0 (the block's node) the pages are asked of that node: the pool's own growth
+ * goes round the nodes, and in a two-node guest most sparse blocks got their page on the
+ * other node.  Never grows the pool beyond pool_cap.  The pages the pool grew by.
  */
 static uint64_t hp_pool_fill(struct hp_priv *p, hp_writer_fn wr, void *arg, uint64_t n,
-			     uint64_t m)
+			     uint64_t m, int node)
 {
-	uint64_t now, got;
-	char buf[32];
+	uint64_t now, base, got;
+	char buf[32], nodecnt[128];
+	const char *cnt = HP_NR_HUGE;
 	bool on;
 
 	if (!n && !m)
 		return 0;
+	if (node >= 0) {
+		snprintf(nodecnt, sizeof(nodecnt), HP_NODE_NR_FMT, node);
+		cnt = nodecnt;
+	}
 	hp_pool_lock(p);
 	/* the sysctl itself: in setup (no phase yet) it is already 1 when an on phase comes */
 	on = p->hvo && hp_read_u64(HP_HVO) == 1;
 	now = hp_read_u64(HP_NR_HUGE);
+	base = node >= 0 ? hp_read_u64(cnt) : now;
 	if (now + n + m > p->pool_cap) {
 		uint64_t room = p->pool_cap > now ? p->pool_cap - now : 0;
 
@@ -677,18 +687,18 @@ static uint64_t hp_pool_fill(struct hp_priv *p, hp_writer_fn wr, void *arg, uint
 	if (n) {
 		if (on)
 			wr(arg, HP_HVO, "0", HP_POOL_TIMEOUT_MS);
-		snprintf(buf, sizeof(buf), "%" PRIu64, now + n);
-		wr(arg, HP_NR_HUGE, buf, HP_POOL_TIMEOUT_MS);
+		snprintf(buf, sizeof(buf), "%" PRIu64, base + n);
+		wr(arg, cnt, buf, HP_POOL_TIMEOUT_MS);
 		if (on)
 			wr(arg, HP_HVO, "1", HP_POOL_TIMEOUT_MS);
 	}
 	if (m) {
-		snprintf(buf, sizeof(buf), "%" PRIu64, hp_read_u64(HP_NR_HUGE) + m);
-		wr(arg, HP_NR_HUGE, buf, HP_POOL_TIMEOUT_MS);
+		snprintf(buf, sizeof(buf), "%" PRIu64, hp_read_u64(cnt) + m);
+		wr(arg, cnt, buf, HP_POOL_TIMEOUT_MS);
 	}
-	got = hp_read_u64(HP_NR_HUGE);
+	got = hp_read_u64(cnt);
 	hp_pool_unlock(p);
-	got = got > now ? got - now : 0;
+	got = got > base ? got - base : 0;
 	__atomic_add_fetch(&p->fills, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&p->fill_got, got, __ATOMIC_RELAXED);
 	return got;
@@ -881,6 +891,31 @@ static int hp_candidates(struct hp_cand **out, int *nr_blocks)
  * so the harness onlines it whatever happens.  MMT_PASS, or MMT_FAIL / MMT_ERROR with the
  * reason set.
  */
+/* The node of memory block nr (its memoryN/nodeM link), if that node's pool can be set. */
+static int hp_block_node(int nr)
+{
+	char path[128];
+	struct dirent *d;
+	int node = -1;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), HP_MEMDIR "/memory%d", nr);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while (node < 0 && (d = readdir(dir))) {
+		if (sscanf(d->d_name, "node%d", &node) != 1)
+			node = -1;
+	}
+	closedir(dir);
+	if (node >= 0) {
+		snprintf(path, sizeof(path), HP_NODE_NR_FMT, node);
+		if (access(path, W_OK))
+			node = -1;
+	}
+	return node;
+}
+
 static int hp_probe(struct mmt_ctx *ctx, struct hp_priv *p, int want, int budget_s,
 		    struct hp_probe_stats *ps)
 {
@@ -913,6 +948,7 @@ static int hp_probe(struct mmt_ctx *ctx, struct hp_priv *p, int want, int budget
 			 strcmp(b->zone, "Movable") ? "online_kernel" : "online_movable");
 		memcpy(b->online_cmd, b->home_cmd, sizeof(b->online_cmd));
 		memcpy(b->target, b->zone, sizeof(b->target));
+		b->node = hp_block_node(b->nr);
 		r = mmt_memblock_save(ctx, b->nr);
 		if (r == -EBUSY)
 			continue;	/* went offline under us: not ours to touch */
@@ -943,7 +979,7 @@ static int hp_probe(struct mmt_ctx *ctx, struct hp_priv *p, int want, int budget
 			goto out_alarm;
 		}
 		if (!strcmp(b->target, "Movable"))
-			hp_pool_fill(p, hp_setup_writer, NULL, p->fill_pages, p->hvo_pages);
+			hp_pool_fill(p, hp_setup_writer, NULL, p->fill_pages, p->hvo_pages, b->node);
 		p->kept_of[b->nr] = (int16_t)(p->nr_blocks + 1);
 		p->nr_blocks++;
 		snprintf(ps->kept_list + strlen(ps->kept_list),
@@ -1012,6 +1048,27 @@ static void hp_find_ptdump(struct mmt_ctx *ctx, struct hp_priv *p)
 		 "ptdump reader: debugfs has no page_tables/ (kernel without CONFIG_PTDUMP_DEBUGFS)");
 }
 
+/*
+ * The fills grow a block's own node (hp_pool_fill()): every node's pool is saved as it is,
+ * so that each gets its share back, not only the total.  0 or an MMT_ status.
+ */
+static int hp_save_node_pools(struct mmt_ctx *ctx)
+{
+	char path[128];
+	uint64_t v;
+	int node, ret;
+
+	for (node = 0; node < 1024; node++) {
+		snprintf(path, sizeof(path), HP_NODE_NR_FMT, node);
+		if (mmt_knob_read_u64(path, &v))
+			continue;
+		ret = mmt_knob_write_u64(ctx, path, v);
+		if (ret)
+			return mmt_error(ctx, "cannot write %s: %s", path, strerror(-ret));
+	}
+	return 0;
+}
+
 static int hp_setup_hugetlb(struct mmt_ctx *ctx, struct hp_priv *p)
 {
 	const char *mode = mmt_param_str(ctx, "vmemmap");
@@ -1055,6 +1112,9 @@ static int hp_setup_hugetlb(struct mmt_ctx *ctx, struct hp_priv *p)
 	if (ret)
 		return mmt_error(ctx, "cannot write the hugetlb pool knobs: %s", strerror(-ret));
 	p->hugetlb_saved = true;
+	ret = hp_save_node_pools(ctx);
+	if (ret)
+		return ret;
 	/* the fills of the probe may use it all; set again to the blocks kept afterwards */
 	p->pool_cap = p->base_pool + (uint64_t)p->held_pages + (uint64_t)p->pool_pages +
 		      (uint64_t)blocks * (p->fill_pages + p->hvo_pages);
@@ -1774,7 +1834,7 @@ static int hp_cycle_online(struct hp_off *o, int k, int fill)
 
 		if (heavy)
 			n = n > p->heavy_room ? n - p->heavy_room : 0;
-		hp_pool_fill(p, hp_cyc_writer, o, n, p->hvo_pages);
+		hp_pool_fill(p, hp_cyc_writer, o, n, p->hvo_pages, b->node);
 		o->t[HP_T_FILL] += mmt_now_ns() - t;
 	}
 	return MMT_PASS;

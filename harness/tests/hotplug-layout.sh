@@ -1,0 +1,40 @@
+#!/bin/bash
+# hotplug-vmemmap in both layouts, a few seconds each: what every cycled block must hold.
+# At least 90 % of the successful offlines must take hugetlb pages offline (kpageflags of
+# the block just before the write), and some memory-user pages must have been migrated out
+# of a cycled block and verified: the race partners the workload promises, whatever its
+# cycle rate.  (A sparse block whose page went elsewhere, e.g. to another NUMA node, fails
+# the first check.)
+# usage: hotplug-layout.sh MMTORTURE OUTDIR [RUN-ARGS...]
+. "$(dirname "$0")/lib.sh"
+need_jq
+MMT=$1 OUT=$2
+shift 2
+pass=0
+for layout in sparse full; do
+	id="test-hotplug-layout-$layout-$$"
+	"$MMT" run hotplug-vmemmap -o "$OUT" --run-id "$id" -p layout="$layout" "$@"
+	rc=$?
+	r="$OUT/$id/hotplug-vmemmap.json"
+	[ -f "$r" ] || { echo "ERROR: no record at $r (exit $rc)"; exit 99; }
+	status=$(rec "$r" .status)
+	case "$rc:$status" in
+	0:PASS|0:XFAIL) ;;
+	77:SKIP) skip "$(rec "$r" .reason)" ;;
+	*) fail "layout=$layout: exit $rc, $status: $(rec "$r" .reason)" ;;
+	esac
+	# whole run, warm-up included (the per-second metrics leave the warm-up out)
+	note=$(jq -r '.repeats[0].notes[] | select(startswith("cycled blocks:"))' "$r")
+	huge=$(printf '%s\n' "$note" | sed -n 's/^cycled blocks: \([0-9]*\) of [0-9]* successful.*/\1/p')
+	offl=$(printf '%s\n' "$note" | sed -n 's/^cycled blocks: [0-9]* of \([0-9]*\) successful.*/\1/p')
+	[ -n "$offl" ] || fail "layout=$layout: no \"cycled blocks:\" note in $r"
+	moved=$(jq -r '.metrics.user_pages_moved_from_cycled.samples | add // 0' "$r")
+	cyc=$(jq -r '.metrics.cycles.summary.arithmetic_mean // 0' "$r")
+	[ "$offl" -gt 0 ] || fail "layout=$layout: no successful offline"
+	[ $((huge * 10)) -ge $((offl * 9)) ] ||
+		fail "layout=$layout: only $huge of $offl offlines took hugetlb pages offline (90 % wanted)"
+	[ "$moved" -gt 0 ] || fail "layout=$layout: no memory-user page was migrated out of a cycled block"
+	ok "layout=$layout: $status, $cyc cycles/s, $huge of $offl offlines with hugetlb pages, $moved user pages migrated out of cycled blocks"
+	pass=$((pass + 1))
+done
+echo "$pass passed, 0 failed"
