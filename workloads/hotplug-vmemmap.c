@@ -295,13 +295,13 @@ static const struct mmt_param hp_params[] = {
 	{ "blocks", MMT_P_INT, "32", "memory blocks to keep cycling (those that go offline)",
 	  1, HP_MAX_KEEP, NULL },
 	{ "offliners", MMT_P_INT, "0",
-	  "cycler threads offlining and onlining blocks in parallel (at most a quarter of the blocks cycled; 0: one per online CPU, at most 4)",
+	  "layout=full: cycler threads offlining and onlining blocks in parallel (at most a quarter of the blocks cycled; 0: one per online CPU, at most 4)",
 	  0, HP_MAX_OFF, NULL },
 	{ "light_pages", MMT_P_INT, "512",
-	  "LRU pages a block may hold in a light round, which also wants no mapped hugetlb page (more, or a mapped one: a migration round's block)", 0,
+	  "layout=full: LRU pages a block may hold in a light round, which also wants no mapped hugetlb page (more, or a mapped one: a migration round's block)", 0,
 	  1 << 20, NULL },
 	{ "migrate_every", MMT_P_INT, "16",
-	  "every Nth round of an offliner wants a block with data to migrate: light_pages LRU pages or more, or a mapped hugetlb page (0: never)",
+	  "layout=full: every Nth round of an offliner wants a block with data to migrate: light_pages LRU pages or more, or a mapped hugetlb page (0: never)",
 	  0, 1000, NULL },
 	{ "hvo_round_ms", MMT_P_INT, "1000",
 	  "vmemmap=both: hugetlb_optimize_vmemmap alternates on/off every this many ms", 100,
@@ -322,7 +322,7 @@ static const struct mmt_param hp_params[] = {
 	  "zone the cycler onlines blocks into: movable (where the kernel allows: user and hugetlb pages then land in them) or same",
 	  0, 0, "movable|same" },
 	{ "heavy_room", MMT_P_INT, "2",
-	  "2 MiB slots a migration round's block (every migrate_every-th online) is left without fill, for user data to land in and be migrated",
+	  "layout=full: 2 MiB slots a migration round's block (every migrate_every-th online) is left without fill, for user data to land in and be migrated",
 	  0, 512, NULL },
 	{ "racer_nice", MMT_P_INT, "19",
 	  "nice value of the memmap reader, ptdump reader and memory users (20: SCHED_IDLE; the churn: at most 10)", 0, 20,
@@ -340,19 +340,19 @@ static const struct mmt_param hp_params[] = {
 	  "a misaligned hugetlb head in /proc/kpageflags: fail (XFAIL on 6.17+ via kernel/bugs) or only count it",
 	  0, 0, "count|fail" },
 	{ "fill_pages", MMT_P_INT, "63",
-	  "free hugetlb pages (allocated with HVO off) put into each ZONE_MOVABLE block right after it is onlined, so that the next offline dissolves them and the machine's other movable allocations find no room in it (0: none)",
+	  "free hugetlb pages (allocated with HVO off) put into each ZONE_MOVABLE block right after it is onlined (layout=sparse: into each anchor), so that the next offline dissolves them and the machine's other movable allocations find no room in it (0: none)",
 	  0, 512, NULL },
 	{ "hvo_pages", MMT_P_INT, "1",
-	  "hugetlb pages allocated into each onlined ZONE_MOVABLE block under the current HVO phase (optimized in an on phase): every offline restores their vmemmap",
+	  "hugetlb pages allocated into each onlined ZONE_MOVABLE block under the current HVO phase (optimized in an on phase), from the block's node: every offline restores their vmemmap",
 	  0, 512, NULL },
 	{ "layout", MMT_P_CHOICE, "sparse",
 	  "sparse: the cycled blocks rest offline, and each round onlines one, puts hvo_pages hugetlb pages in it and offlines it (one offliner; anchors blocks stay online, full); full: the blocks rest online, each full of hugetlb pages (fill_pages + hvo_pages), and offliners take them offline in turn",
 	  0, 0, "sparse|full" },
 	{ "anchors", MMT_P_INT, "2",
-	  "sparse layout: blocks kept online and full of hugetlb pages (ZONE_MOVABLE stays populated, and the sparse blocks' pages and the machine's movable allocations find no room in them); one is swapped every anchor_ms",
+	  "layout=sparse: blocks kept online and full of hugetlb pages (ZONE_MOVABLE stays populated, and the sparse blocks' pages and the machine's movable allocations find no room in them); one is swapped every anchor_ms",
 	  1, 16, NULL },
 	{ "anchor_ms", MMT_P_INT, "1000",
-	  "sparse layout: every this many ms a fresh block is onlined and filled full and the oldest anchor goes offline (its held hugetlb pages migrated, its free ones dissolved; 0: never)",
+	  "layout=sparse: every this many ms a fresh block is onlined and filled full and the oldest anchor goes offline (its held hugetlb pages migrated, its free ones dissolved; 0: never)",
 	  0, 60000, NULL },
 	{ "rcu_expedited", MMT_P_CHOICE, "on",
 	  "/sys/kernel/rcu_expedited for the run (saved and restored): on makes the synchronize_rcu() of every vmemmap restore/optimize an expedited grace period; keep leaves it alone",
@@ -1933,6 +1933,8 @@ static void *hp_offliner_sparse(void *arg)
 	uint8_t online[HP_MAX_KEEP], anchor[HP_MAX_KEEP];
 	uint64_t retry[HP_MAX_KEEP] = { 0 }, next_swap, t;
 	int ring[16], nanch = 0, pos = 0, next = 0, k, i, rc = MMT_PASS;
+	/* one block at least is cycled: with fewer blocks than anchors + 1, fewer anchors */
+	int want = p->anchors < p->nr_blocks ? p->anchors : p->nr_blocks - 1;
 	struct hp_content c;
 	bool done;
 
@@ -1940,7 +1942,7 @@ static void *hp_offliner_sparse(void *arg)
 	o->pgmig = hp_pgmigrate(o->vfd);
 	for (k = 0; k < p->nr_blocks; k++) {
 		online[k] = hp_block_is(p->blk[k].nr, "online");
-		anchor[k] = online[k] && nanch < p->anchors;
+		anchor[k] = online[k] && nanch < want;
 		if (anchor[k])
 			ring[nanch++] = k;
 	}
