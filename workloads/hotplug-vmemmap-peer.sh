@@ -256,7 +256,7 @@ printf '%-34s %-30s %-26s %s\n' "offline uevents (whole run)" "${mu_off:-?} (onl
 printf '%-34s %-30s %-26s %s\n' "offlines refused" "$ours_fail (per errno in record)" "not known" \
 	"$sng_refused"
 printf '%-34s %-30s %-26s %s\n' "offlines with hugetlb pages" "${ours_huge:-?}" "not known" "not known"
-printf '%-34s %-30s %-26s %s\n' "blocks" "${ours_blocks:-?} probed to go offline" \
+printf '%-34s %-30s %-26s %s\n' "blocks" "${ours_blocks:-?} kept, layout=$(jq -r '.params.layout // "full"' "$rec")" \
 	"every block it finds" "the same"
 printf '%-34s %-30s %-26s %s\n' "offline p50" "$(ms "$ours_off")" "not reported" "not reported"
 printf '%-34s %-30s %-26s %s\n' "bogo-ops/s (attempts)" "-" "${sb_rate:-?}" "${sng_rate:-?}"

@@ -3030,7 +3030,7 @@ static const char *const hp_stack_name[] = {
 static void hp_report_offliners(struct mmt_ctx *ctx, const struct hp_priv *p)
 {
 	static const char *const name[HP_T_NR] = {
-		[HP_T_PICK] = "picking (kpageflags of the next block)",
+		[HP_T_PICK] = "reading kpageflags of the block to offline (layout=full: picking it)",
 		[HP_T_WAIT] = "waiting for another offliner's state write",
 		[HP_T_OFFLINE] = "writing offline", [HP_T_ONLINE] = "writing online",
 		[HP_T_FILL] = "filling the onlined block with hugetlb pages",
