@@ -1796,8 +1796,9 @@ enum { HP_FILL_FULL, HP_FILL_ANCHOR, HP_FILL_SPARSE };
 
 /*
  * Online block k, and put hugetlb pages into it if it came into ZONE_MOVABLE: full (every
- * migrate_every-th keeps heavy_room slots free for user data), an anchor (full, no room), or
- * sparse (only hvo_pages, under the current phase).
+ * migrate_every-th keeps heavy_room slots free for user data), an anchor (full, every page
+ * under the current phase: see hp_offliner_sparse()), or sparse (only hvo_pages, under the
+ * current phase).
  */
 static int hp_cycle_online(struct hp_off *o, int k, int fill)
 {
@@ -1830,11 +1831,12 @@ static int hp_cycle_online(struct hp_off *o, int k, int fill)
 		/* every migrate_every-th block keeps heavy_room: user data lands there */
 		bool heavy = fill == HP_FILL_FULL && p->migrate_every &&
 			     ++o->onlines % (uint64_t)p->migrate_every == 0;
-		uint64_t n = fill == HP_FILL_SPARSE ? 0 : p->fill_pages, t = mmt_now_ns();
+		uint64_t n = fill == HP_FILL_FULL ? p->fill_pages : 0, t = mmt_now_ns();
+		uint64_t m = fill == HP_FILL_ANCHOR ? p->fill_pages + p->hvo_pages : p->hvo_pages;
 
 		if (heavy)
 			n = n > p->heavy_room ? n - p->heavy_room : 0;
-		hp_pool_fill(p, hp_cyc_writer, o, n, p->hvo_pages, b->node);
+		hp_pool_fill(p, hp_cyc_writer, o, n, m, b->node);
 		o->t[HP_T_FILL] += mmt_now_ns() - t;
 	}
 	return MMT_PASS;
@@ -1917,11 +1919,15 @@ static void *hp_offliner(void *arg)
  * of an optimized page restored, free pages dissolved, and whatever user data landed in
  * the block while it was online migrated.  A block costs about as much as an empty one to
  * cycle (0.43 ms here against 0.35; a block full of free hugetlb pages 0.85), so the race
- * comes round several times as often.  Every anchor_ms a round onlines a block and fills it
- * full instead, and the oldest anchor goes offline: a full block with the held, mapped
- * hugetlb pages migrated.  One thread, because two blocks in flight at once would put the
- * second one's pages into the first (its free pages are ahead in the lists).  Blocks that
- * are online and no anchor (all of them after setup; one whose offline was refused) go
+ * comes round several times as often.  Every anchor_ms (in an on phase) a round onlines a
+ * block and fills it full instead, every page vmemmap-optimized, and the oldest anchor goes
+ * offline: a full block with the held, mapped hugetlb pages migrated.  The anchors' optimized
+ * pages hold the HVO static key on: when the last optimized page goes, the kernel rewrites
+ * every jump label of the key (static_branch_dec()), and that cost 1.7 ms at the fill and
+ * 1.9 ms at the offline of each on-phase round here, against 0.08 and 0.25 ms with it held
+ * (and TCG guests do not always survive the rewrite).  One thread, because two blocks in
+ * flight at once would put the second one's pages into the first (its free pages are ahead
+ * in the lists).  Blocks that are online and no anchor (all of them after setup; one whose offline was refused) go
  * offline first, a refused one retried after 100 ms.
  */
 static void *hp_offliner_sparse(void *arg)
@@ -1932,6 +1938,7 @@ static void *hp_offliner_sparse(void *arg)
 	struct mmt_worker *w = cy->w;
 	uint8_t online[HP_MAX_KEEP], anchor[HP_MAX_KEEP];
 	uint64_t retry[HP_MAX_KEEP] = { 0 }, next_swap, t;
+	bool on_phases = false;
 	int ring[16], nanch = 0, pos = 0, next = 0, k, i, rc = MMT_PASS;
 	/* one block at least is cycled: with fewer blocks than anchors + 1, fewer anchors */
 	int want = p->anchors < p->nr_blocks ? p->anchors : p->nr_blocks - 1;
@@ -1940,13 +1947,15 @@ static void *hp_offliner_sparse(void *arg)
 
 	o->tid = (pid_t)syscall(SYS_gettid);
 	o->pgmig = hp_pgmigrate(o->vfd);
+	for (i = 0; i < p->nr_phases; i++)
+		on_phases |= p->phases[i] == HP_ON;
 	for (k = 0; k < p->nr_blocks; k++) {
 		online[k] = hp_block_is(p->blk[k].nr, "online");
 		anchor[k] = online[k] && nanch < want;
 		if (anchor[k])
 			ring[nanch++] = k;
 	}
-	next_swap = mmt_now_ns() + p->anchor_ns;
+	next_swap = mmt_now_ns();	/* the first on phase: the keeper */
 	while (mmt_running(w) && !__atomic_load_n(&cy->failed, __ATOMIC_RELAXED)) {
 		uint64_t now = mmt_now_ns();
 		bool swap = false;
@@ -1970,7 +1979,8 @@ static void *hp_offliner_sparse(void *arg)
 				continue;
 			}
 			next = (b + 1) % p->nr_blocks;
-			swap = nanch && p->anchor_ns && now >= next_swap;
+			swap = nanch && p->anchor_ns && now >= next_swap &&
+			       (!on_phases || __atomic_load_n(&p->cur_phase, __ATOMIC_RELAXED) == HP_ON + 1);
 			rc = hp_cycle_online(o, b, swap ? HP_FILL_ANCHOR : HP_FILL_SPARSE);
 			if (rc != MMT_PASS)
 				break;
