@@ -14,41 +14,39 @@
  * two layouts.  layout=sparse (the default): the blocks rest offline, `anchors` of them stay
  * online and full of hugetlb pages, and one thread onlines a block, puts hvo_pages hugetlb
  * pages into it (they can only land there) and offlines it again, every round, swapping an
- * anchor every anchor_ms (see hp_offliner_sparse()); a round costs about what an empty
- * block does, a third of a full one.  layout=full: the blocks rest online, and its
- * `offliners` threads offline and online them (each thread pipelined: its block stays
- * offline while its next goes offline; the state writes themselves one at a time, since
- * the kernel serialises them under device_hotplug_lock and a writer that finds it taken
- * sleeps 5 ms and restarts), picking
- * for each round a block that holds hugetlb pages and, in light rounds, only free ones and
- * few LRU pages (a migration round, every migrate_every-th, wants many LRU pages or mapped
- * hugetlb pages: everything that offlining must copy), from the block's
- * /proc/kpageflags read just before (hugetlb pages, in use or free,
- * vmemmap-optimized or not, LRU pages); it samples the offlining threads' kernel stacks
- * (/proc/self/task/TID/stack, every sample_ms) and records offline latency per cause (HVO
- * on/off, hugetlb pages in the block or not, free only or in use, migration volume: in the
- * sparse layout the kernel's pgmigrate_success count across the offline) and where it
- * went.  By default it onlines the blocks into ZONE_MOVABLE (online_zone=movable, where
- * valid_zones allows it), the zone movable allocations - hugetlb pool pages included - try
- * first, and (layout=full) right after each online grows the pool by fill_pages pages allocated with
- * hugetlb_optimize_vmemmap=0 and hvo_pages under the current phase: they land in the block
- * just onlined (the rest of ZONE_MOVABLE is full), so every offline dissolves a block full
- * of free hugetlb pages and, in an on phase, restores the vmemmap of an optimized one, and
- * the machine's other movable memory finds no room there; every migrate_every-th block
- * keeps heavy_room slots free, for user data that the next offline migrates.  The
- * synchronize_rcu() of each vmemmap restore/optimize becomes an expedited grace period with
- * rcu_expedited=on (saved and restored): page_ref_add_unless() takes rcu_read_lock() around
- * its speculative reference, and an expedited grace period waits for those readers just as
- * a normal one does (kernel/rcu/tree.c: synchronize_rcu() calls synchronize_rcu_expedited()
- * when rcu_gp_is_expedited()), so the race is the same, only the wait is shorter.  A pool
- * churn grows and shrinks its share of nr_hugepages, takes surplus pages through
- * nr_overcommit_hugepages plus fallocate on a hugetlbfs memfd and keeps them mapped and
- * stamped until the next round (churn_ms apart), and keeps held_pages pages mapped for the
- * whole run (in-use pages that offlining must migrate): with hugetlb_optimize_vmemmap
- * alternating 1 and 0 every hvo_round_ms, growing the pool a few pages per write; a
- * process-shared lock keeps its nr_hugepages and sysctl writes apart from the cycler's.
- * The racing roles run niced (racer_nice), so that the kworkers offlining waits for get
- * the CPUs.
+ * anchor every anchor_ms (see hp_offliner_sparse()); a round costs about what an empty block
+ * does, a third of a full one.  layout=full: the blocks rest online, and its `offliners`
+ * threads offline and online them (each thread pipelined: its block stays offline while its
+ * next goes offline; the state writes themselves one at a time, since the kernel serialises
+ * them under device_hotplug_lock and a writer that finds it taken sleeps 5 ms and restarts),
+ * picking for each round a block that holds hugetlb pages and, in light rounds, only free ones
+ * and few LRU pages (a migration round, every migrate_every-th, wants many LRU pages or mapped
+ * hugetlb pages: everything that offlining must copy), from the block's /proc/kpageflags
+ * read just before (hugetlb pages, in use or free, vmemmap-optimized or not, LRU pages); it
+ * samples the offlining threads' kernel stacks (/proc/self/task/TID/stack, every sample_ms)
+ * and records offline latency per cause (HVO on/off, hugetlb pages in the block or not, free
+ * only or in use, migration volume: in the sparse layout the kernel's pgmigrate_success count
+ * across the offline) and where it went.  By default it onlines the blocks into ZONE_MOVABLE
+ * (online_zone=movable, where valid_zones allows it), the zone movable allocations - hugetlb
+ * pool pages included - try first, and (layout=full) right after each online grows the pool by
+ * fill_pages pages allocated with hugetlb_optimize_vmemmap=0 and hvo_pages under the current
+ * phase, from the block's node: they land in the block just onlined (the rest of ZONE_MOVABLE
+ * is full), so every offline dissolves a block full of free hugetlb pages and, in an on phase,
+ * restores the vmemmap of an optimized one, and the machine's other movable memory finds no
+ * room there; every migrate_every-th block keeps heavy_room slots free, for user data that the
+ * next offline migrates.  The synchronize_rcu() of each vmemmap restore/optimize becomes an
+ * expedited grace period with rcu_expedited=on (saved and restored): page_ref_add_unless()
+ * takes rcu_read_lock() around its speculative reference, and an expedited grace period
+ * waits for those readers just as a normal one does (kernel/rcu/tree.c: synchronize_rcu()
+ * calls synchronize_rcu_expedited() when rcu_gp_is_expedited()), so the race is the same,
+ * only the wait is shorter.  A pool churn grows and shrinks its share of nr_hugepages,
+ * takes surplus pages through nr_overcommit_hugepages plus fallocate on a hugetlbfs memfd
+ * and keeps them mapped and stamped until the next round (churn_ms apart), and keeps
+ * held_pages pages mapped for the whole run (in-use pages that offlining must migrate):
+ * with hugetlb_optimize_vmemmap alternating 1 and 0 every hvo_round_ms, growing the pool a
+ * few pages per write; a process-shared lock keeps its nr_hugepages and sysctl writes apart
+ * from the cycler's.  The racing roles run niced (racer_nice), so that the kworkers offlining
+ * waits for get the CPUs.
  * A memmap reader reads /proc/kpageflags and /proc/kpagecount in chunks, alternating a
  * sweep of the whole pfn range with the cycled blocks (pfn_to_online_page() against
  * offlining, stable_page_flags() over the remapped memmap).  A ptdump reader reads debugfs
@@ -884,13 +882,6 @@ static int hp_candidates(struct hp_cand **out, int *nr_blocks)
 	return nc;
 }
 
-/*
- * Probe removable online blocks with a bounded offline attempt, zone by zone (where the
- * allocator puts memory first, so that offlining has something to migrate) and ascending
- * within a zone; keep those that go offline.  Every block is saved before it is touched,
- * so the harness onlines it whatever happens.  MMT_PASS, or MMT_FAIL / MMT_ERROR with the
- * reason set.
- */
 /* The node of memory block nr (its memoryN/nodeM link), if that node's pool can be set. */
 static int hp_block_node(int nr)
 {
@@ -916,6 +907,13 @@ static int hp_block_node(int nr)
 	return node;
 }
 
+/*
+ * Probe removable online blocks with a bounded offline attempt, zone by zone (where the
+ * allocator puts memory first, so that offlining has something to migrate) and ascending
+ * within a zone; keep those that go offline.  Every block is saved before it is touched,
+ * so the harness onlines it whatever happens.  MMT_PASS, or MMT_FAIL / MMT_ERROR with the
+ * reason set.
+ */
 static int hp_probe(struct mmt_ctx *ctx, struct hp_priv *p, int want, int budget_s,
 		    struct hp_probe_stats *ps)
 {
