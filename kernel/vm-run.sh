@@ -377,9 +377,11 @@ if grep -q "MMT-RESULTS-END" "$WORK/results.b64"; then
 	sed -n '/MMT-RESULTS-BEGIN/,/MMT-RESULTS-END/p' "$WORK/results.b64" | sed '1d;$d' | tr -d '\r' |
 		base64 -d | gzip -dc | tar -C "$OUT" -xf - --strip-components=0 2>"$WORK/tar.err" ||
 		{ verdict=FAIL reason="records from the guest were damaged: $(head -1 "$WORK/tar.err")"; }
-	# the guest wrote RESULTS/<run-id>/...: flatten into OUT
+	# the guest wrote RESULTS/<run-id>/...: flatten into OUT (renamed first: it may hold an
+	# entry named like the run, e.g. a peer script's OUTDIR)
 	if [ -d "$OUT/$RUN_ID" ]; then
-		mv "$OUT/$RUN_ID"/* "$OUT"/ && rmdir "$OUT/$RUN_ID"
+		mv "$OUT/$RUN_ID" "$OUT/.guest-$$" && mv "$OUT/.guest-$$"/* "$OUT"/ &&
+			rmdir "$OUT/.guest-$$"
 	fi
 	rm -f "$OUT/latest"
 fi
