@@ -184,19 +184,65 @@ static bool rx_match(const char *pattern, const char *s)
 	return m;
 }
 
+/* Does one splat (its line or any line of its excerpt) match the pattern? */
+static bool splat_one_match(const char *pattern, json_t *s)
+{
+	json_t *l;
+	size_t j;
+
+	if (rx_match(pattern, json_string_value(json_object_get(s, "line"))))
+		return true;
+	json_array_foreach(json_object_get(s, "excerpt"), j, l)
+		if (rx_match(pattern, json_string_value(l)))
+			return true;
+	return false;
+}
+
 static bool splat_match(const char *pattern, json_t *splats)
 {
-	json_t *s, *l;
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(splats, i, s)
+		if (splat_one_match(pattern, s))
+			return true;
+	return false;
+}
+
+/* The splat pattern of a bug that affects this kernel and lists this workload, or NULL. */
+static const char *bug_splat(json_t *bug, const char *workload, const char *release,
+			     const char *series)
+{
+	if (!lists_workload(bug, workload) || !mmt_known_bug_affects(bug, release, series))
+		return NULL;
+	return json_string_value(json_object_get(json_object_get(bug, "signature"), "splat"));
+}
+
+/*
+ * Is every splat of the record one that a bug of this kernel and workload explains?  A known
+ * splat must not excuse an unknown one logged in the same run.
+ */
+static bool splats_explained(json_t *list, json_t *rec, const char *workload,
+			     const char *release, const char *series)
+{
+	json_t *s, *bug;
 	size_t i, j;
 
-	json_array_foreach(splats, i, s) {
-		if (rx_match(pattern, json_string_value(json_object_get(s, "line"))))
-			return true;
-		json_array_foreach(json_object_get(s, "excerpt"), j, l)
-			if (rx_match(pattern, json_string_value(l)))
-				return true;
+	json_array_foreach(json_object_get(rec, "splats"), i, s) {
+		bool known = false;
+
+		json_array_foreach(json_object_get(list, "bugs"), j, bug) {
+			const char *pattern = bug_splat(bug, workload, release, series);
+
+			if (pattern && splat_one_match(pattern, s)) {
+				known = true;
+				break;
+			}
+		}
+		if (!known)
+			return false;
 	}
-	return false;
+	return true;
 }
 
 /* Every field the signature gives must match; which ones did is written to how. */
@@ -253,9 +299,11 @@ int mmt_known_bugs_judge(json_t *list, json_t *rec)
 	const char *series = rec_kernel(rec, "patch_series");
 	const char *inject = json_string_value(json_object_get(json_object_get(rec, "run"),
 							       "inject"));
-	json_t *bug, *absent = NULL;
+	json_t *bug, *first, *absent = NULL;
 	char how[64], reason[2048];
+	bool excusable;
 	size_t i;
+	int pass;
 
 	if (!list || !status || !workload)
 		return status && !strcmp(status, "PASS") ? MMT_PASS : MMT_FAIL;
@@ -263,37 +311,49 @@ int mmt_known_bugs_judge(json_t *list, json_t *rec)
 	if (inject && strcmp(inject, "none"))
 		return !strcmp(status, "PASS") ? MMT_PASS : !strcmp(status, "SKIP") ? MMT_SKIP :
 		       !strcmp(status, "FAIL") ? MMT_FAIL : MMT_ERROR;
-	json_array_foreach(json_object_get(list, "bugs"), i, bug) {
-		const char *id = json_string_value(json_object_get(bug, "id"));
-
-		if (!lists_workload(bug, workload) ||
-		    !mmt_known_bug_affects(bug, release, series))
-			continue;
-		if (!strcmp(status, "FAIL") &&
-		    signature_match(json_object_get(bug, "signature"), rec, how, sizeof(how))) {
+	/*
+	 * A FAIL is a known bug only when every splat it logged is one a listed bug explains
+	 * (a known splat must not excuse an unknown one).  The bug named is one that explains
+	 * the first splat, the one the reason quotes, if any does (pass 0), else the first
+	 * whose signature matches (pass 1).
+	 */
+	first = json_array_get(json_object_get(rec, "splats"), 0);
+	excusable = !strcmp(status, "FAIL") &&
+		    splats_explained(list, rec, workload, release, series);
+	for (pass = excusable && first ? 0 : 1; pass < 2; pass++) {
+		json_array_foreach(json_object_get(list, "bugs"), i, bug) {
+			const char *id = json_string_value(json_object_get(bug, "id"));
+			const char *pattern = bug_splat(bug, workload, release, series);
 			const char *orig = json_string_value(json_object_get(rec, "reason"));
 
-			json_object_set_new(rec, "known_bug",
-				json_pack("{s:s, s:O, s:O, s:O, s:s, s:O}", "id", id,
-					  "summary", json_object_get(bug, "summary") ?: json_null(),
-					  "folder", json_object_get(bug, "folder") ?: json_null(),
-					  "fix", json_object_get(bug, "fix") ?: json_null(),
-					  "matched", how, "failure", json_object_get(rec, "reason") ?:
-					  json_null()));
-			snprintf(reason, sizeof(reason), "known kernel bug: %s: %s", id,
-				 orig ? orig : "(no reason)");
-			json_object_set_new(rec, "status", json_string("XFAIL"));
-			json_object_set_new(rec, "reason", json_string(reason));
-			json_decref(absent);
-			return MMT_XFAIL;
-		}
-		if (!strcmp(status, "PASS")) {
-			if (!absent)
-				absent = json_array();
-			json_array_append_new(absent,
-				json_pack("{s:s, s:O, s:O}", "id", id, "summary",
-					  json_object_get(bug, "summary") ?: json_null(), "needs",
-					  json_object_get(bug, "needs") ?: json_null()));
+			if (!lists_workload(bug, workload) ||
+			    !mmt_known_bug_affects(bug, release, series))
+				continue;
+			if (excusable && (pass || (pattern && splat_one_match(pattern, first))) &&
+			    signature_match(json_object_get(bug, "signature"), rec, how,
+					    sizeof(how))) {
+				json_object_set_new(rec, "known_bug",
+					json_pack("{s:s, s:O, s:O, s:O, s:s, s:O}", "id", id,
+						  "summary", json_object_get(bug, "summary") ?: json_null(),
+						  "folder", json_object_get(bug, "folder") ?: json_null(),
+						  "fix", json_object_get(bug, "fix") ?: json_null(),
+						  "matched", how, "failure",
+						  json_object_get(rec, "reason") ?: json_null()));
+				snprintf(reason, sizeof(reason), "known kernel bug: %s: %s", id,
+					 orig ? orig : "(no reason)");
+				json_object_set_new(rec, "status", json_string("XFAIL"));
+				json_object_set_new(rec, "reason", json_string(reason));
+				json_decref(absent);
+				return MMT_XFAIL;
+			}
+			if (pass && !strcmp(status, "PASS")) {
+				if (!absent)
+					absent = json_array();
+				json_array_append_new(absent,
+					json_pack("{s:s, s:O, s:O}", "id", id, "summary",
+						  json_object_get(bug, "summary") ?: json_null(), "needs",
+						  json_object_get(bug, "needs") ?: json_null()));
+			}
 		}
 	}
 	if (absent)

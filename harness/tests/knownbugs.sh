@@ -72,6 +72,31 @@ run other 1 -p mode=fail --known-bugs "$out/other.json"
 [ "$(rec "$R" .status)" = FAIL ] || fail "other signature: status $(rec "$R" .status)"
 ok "a failure that matches no signature: FAIL, exit 1"
 
+# splats: a known one is XFAIL, naming the bug that explains it; a known one beside an
+# unknown one stays FAIL (a known bug must not excuse a splat nobody explained)
+if [ -w /dev/kmsg ]; then
+	jq -n --arg range ">=2.6" '{ schema: "mmtorture-known-bugs/1",
+	  bugs: [ { id: "selftest-other", summary: "a bug whose splat is not this one", workloads: ["selftest"],
+	            signature: { splat: "selftest splat Z" }, affected: [$range], needs: "-",
+	            fix: { upstream: "none", series: [] }, folder: "kernel/bugs/x" },
+	          { id: "selftest-wide", summary: "any selftest splat, by reason", workloads: ["selftest"],
+	            signature: { reason: "kernel splat" }, affected: [$range], needs: "-",
+	            fix: { upstream: "none", series: [] }, folder: "kernel/bugs/x" },
+	          { id: "selftest-splat-a", summary: "splat A", workloads: ["selftest"],
+	            signature: { splat: "selftest splat A" }, affected: [$range], needs: "-",
+	            fix: { upstream: "none", series: [] }, folder: "kernel/bugs/x" } ] }' >"$out/splat.json"
+	run splat 0 -d 2 -p mode=splat --known-bugs "$out/splat.json"
+	[ "$(rec "$R" .status)" = XFAIL ] && [ "$(rec "$R" .known_bug.id)" = selftest-splat-a ] ||
+		fail "splat: status $(rec "$R" .status), known_bug $(rec "$R" .known_bug.id) (want XFAIL, selftest-splat-a: the bug that explains the splat, not the first whose signature matches)"
+	ok "a known splat: XFAIL naming the bug that explains it ($(rec "$R" .reason))"
+	run splat2 1 -d 2 -p mode=splat2 --known-bugs "$out/splat.json"
+	[ "$(rec "$R" .status)" = FAIL ] && [ "$(rec "$R" .known_bug)" = null ] ||
+		fail "splat2: status $(rec "$R" .status), known_bug $(rec "$R" -c .known_bug) (splat B is unknown: want FAIL)"
+	ok "a known splat beside an unknown one: FAIL, exit 1"
+else
+	echo "(no splat cases: /dev/kmsg is not writable here)"
+fi
+
 run notseen 0 -d 2 --known-bugs "$out/affected.json"
 [ "$(rec "$R" .status)" = PASS ] && [ "$(rec "$R" '.known_bugs_not_seen[0].id')" = selftest-bug ] ||
 	fail "notseen: status $(rec "$R" .status), known_bugs_not_seen $(rec "$R" -c .known_bugs_not_seen)"

@@ -4,11 +4,15 @@
  * the test binary mmtorture-selftest, never into mmtorture).  Its behaviour
  * is chosen by -p mode=...: pass, fail (a worker reports corruption), skip
  * (setup skips), hang (a worker ignores the stop flag), crash (a worker dies
- * of SIGSEGV), roleskip (one role cannot run).  -p knobs=1 changes real
+ * of SIGSEGV), roleskip (one role cannot run), splat (worker 0 logs a fake
+ * "WARNING:" line to /dev/kmsg, which fails the run), splat2 (two different
+ * ones).  -p knobs=1 changes real
  * knobs through the harness (khugepaged scan_sleep_millisecs and the hugetlb
  * pool) so that the save/restore paths can be tested without a real workload.
  */
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,7 +31,7 @@ static const struct mmt_metric metrics[] = {
 
 static const struct mmt_param params[] = {
 	{ "mode", MMT_P_CHOICE, "pass", "what the workload does",
-	  .choices = "pass|fail|skip|hang|crash|roleskip" },
+	  .choices = "pass|fail|skip|hang|crash|roleskip|splat|splat2" },
 	{ "knobs", MMT_P_BOOL, "0", "change real knobs through the harness" },
 	{ "lat_ns", MMT_P_INT, "1000", "latency value recorded", 0, 1000000000 },
 	{ NULL },
@@ -57,11 +61,31 @@ static int setup(struct mmt_ctx *ctx)
 	return MMT_PASS;
 }
 
+/* A line the harness takes for a kernel splat (root: /dev/kmsg is writable). */
+static void selftest_splat(const char *which)
+{
+	char line[96];
+	int fd = open("/dev/kmsg", O_WRONLY);
+
+	if (fd < 0)
+		return;
+	snprintf(line, sizeof(line), "WARNING: mmtorture selftest splat %s\n", which);
+	if (write(fd, line, strlen(line)) < 0)
+		line[0] = '\0';
+	close(fd);
+}
+
 static int spinner(struct mmt_worker *w)
 {
 	const char *mode = mmt_param_str(w->ctx, "mode");
 	uint64_t lat = (uint64_t)mmt_param_int(w->ctx, "lat_ns");
 	uint64_t n = 0;
+
+	if (!strncmp(mode, "splat", 5) && w->index == 0) {
+		selftest_splat("A");
+		if (!strcmp(mode, "splat2"))
+			selftest_splat("B");
+	}
 
 	if (!strcmp(mode, "crash") && w->index == 0) {
 		mmt_sleep(w, 500000000ull);
