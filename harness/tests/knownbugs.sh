@@ -74,6 +74,8 @@ ok "a failure that matches no signature: FAIL, exit 1"
 
 # splats: a known one is XFAIL, naming the bug that explains it; a known one beside an
 # unknown one stays FAIL (a known bug must not excuse a splat nobody explained)
+# (the fake splats go to the kernel log: meson runs this test alone, or runs beside it would
+# see them)
 if [ -w /dev/kmsg ]; then
 	jq -n --arg range ">=2.6" '{ schema: "mmtorture-known-bugs/1",
 	  bugs: [ { id: "selftest-other", summary: "a bug whose splat is not this one", workloads: ["selftest"],
