@@ -323,12 +323,14 @@ int mmt_known_bugs_judge(json_t *list, json_t *rec)
 	for (pass = excusable && first ? 0 : 1; pass < 2; pass++) {
 		json_array_foreach(json_object_get(list, "bugs"), i, bug) {
 			const char *id = json_string_value(json_object_get(bug, "id"));
-			const char *pattern = bug_splat(bug, workload, release, series);
 			const char *orig = json_string_value(json_object_get(rec, "reason"));
+			const char *pattern;
 
 			if (!lists_workload(bug, workload) ||
 			    !mmt_known_bug_affects(bug, release, series))
 				continue;
+			pattern = json_string_value(json_object_get(json_object_get(bug, "signature"),
+								    "splat"));
 			if (excusable && (pass || (pattern && splat_one_match(pattern, first))) &&
 			    signature_match(json_object_get(bug, "signature"), rec, how,
 					    sizeof(how))) {
