@@ -81,7 +81,7 @@ struct mmt_metric {
 	unsigned int flags;	/* enum mmt_metric_flag */
 };
 
-#define MMT_MAX_METRICS 48
+#define MMT_MAX_METRICS 64
 
 enum mmt_param_type {
 	MMT_P_INT,	/* integer in [min, max] */

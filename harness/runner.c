@@ -1654,6 +1654,11 @@ static int run_workload(const struct mmt_workload *wl, struct mmt_run_opts *o, j
 	clock_gettime(CLOCK_REALTIME, &ts0);
 	c.workers = o->workers ? o->workers : (wl->default_workers > 0 ? wl->default_workers : 2);
 	for (md = wl->metrics; md && md->name; md++) {
+		if (c.nr_metrics == MMT_MAX_METRICS) {
+			mmt_errmsg("%s: declares more than %d metrics (MMT_MAX_METRICS in harness/mmtorture.h): raise the limit and rebuild",
+				   wl->name, MMT_MAX_METRICS);
+			return MMT_ERROR;
+		}
 		c.hist_of[c.nr_metrics] = md->kind == MMT_LATENCY ? c.nr_hist++ : -1;
 		c.nr_metrics++;
 	}
