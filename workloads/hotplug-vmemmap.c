@@ -447,6 +447,79 @@ struct hp_priv {
 
 /* ------------------------------------------------------------------ helpers */
 
+/*
+ * The knob files the cycler reads and writes every round (block state and valid_zones,
+ * the pool counts, the HVO sysctl), kept open: pread()/pwrite() at offset 0 run the
+ * attribute's show/store anew, and each open() of a sysfs path cost 5 us here, several per
+ * round.  Only in the cycler process (hp_fds_open() .. hp_fds_close()); elsewhere, and
+ * when the table is full or a file does not open read-write, the path is opened per use.
+ */
+#define HP_NR_FDS	192
+static struct { char path[120]; int fd; } hp_fds[HP_NR_FDS];
+static int hp_nr_fds = -1;		/* -1: no cache in this process */
+static pthread_mutex_t hp_fds_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void hp_fds_open(void)
+{
+	hp_nr_fds = 0;
+}
+
+static void hp_fds_close(void)
+{
+	int i;
+
+	for (i = 0; i < hp_nr_fds; i++)
+		close(hp_fds[i].fd);
+	hp_nr_fds = -1;
+}
+
+/* The cached read-write fd of path, or -1 */
+static int hp_fd(const char *path)
+{
+	int i, fd = -1;
+
+	if (hp_nr_fds < 0 || strlen(path) >= sizeof(hp_fds[0].path))
+		return -1;
+	pthread_mutex_lock(&hp_fds_lock);
+	for (i = 0; i < hp_nr_fds; i++) {
+		if (!strcmp(hp_fds[i].path, path)) {
+			fd = hp_fds[i].fd;
+			break;
+		}
+	}
+	if (i == hp_nr_fds && hp_nr_fds < HP_NR_FDS) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			strcpy(hp_fds[i].path, path);
+			hp_fds[i].fd = fd;
+			hp_nr_fds++;
+		}
+	}
+	pthread_mutex_unlock(&hp_fds_lock);
+	return fd;
+}
+
+/* mmt_knob_read() through the cache */
+static int hp_knob_read(const char *path, char *buf, size_t len)
+{
+	int fd = hp_fd(path);
+	char raw[512];
+	ssize_t n;
+
+	if (fd < 0)
+		return mmt_knob_read(path, buf, len);
+	n = pread(fd, raw, sizeof(raw) - 1, 0);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == ' '))
+		n--;
+	raw[n] = '\0';
+	if ((size_t)n >= len)
+		return -ENOSPC;
+	memcpy(buf, raw, (size_t)n + 1);
+	return 0;
+}
+
 /* Only there so that SIGALRM interrupts a blocking write instead of killing us. */
 static void hp_on_alarm(int sig)
 {
@@ -486,7 +559,7 @@ static int hp_block_read(int block, const char *leaf, char *buf, size_t len)
 	char path[128];
 
 	hp_block_path(path, sizeof(path), block, leaf);
-	return mmt_knob_read(path, buf, len);
+	return hp_knob_read(path, buf, len);
 }
 
 /* The first word of valid_zones: the zone an online block is in. */
@@ -593,10 +666,9 @@ static long long hp_memmap_pages(void)
 
 static uint64_t hp_read_u64(const char *path)
 {
-	uint64_t v = 0;
+	char buf[64];
 
-	mmt_knob_read_u64(path, &v);
-	return v;
+	return hp_knob_read(path, buf, sizeof(buf)) ? 0 : strtoull(buf, NULL, 10);
 }
 
 /*
@@ -694,7 +766,8 @@ static uint64_t hp_pool_fill(struct hp_priv *p, hp_writer_fn wr, void *arg, uint
 			wr(arg, HP_HVO, "1", HP_POOL_TIMEOUT_MS);
 	}
 	if (m) {
-		snprintf(buf, sizeof(buf), "%" PRIu64, hp_read_u64(cnt) + m);
+		/* what base read, unless the n pages moved it */
+		snprintf(buf, sizeof(buf), "%" PRIu64, (n ? hp_read_u64(cnt) : base) + m);
 		wr(arg, cnt, buf, HP_POOL_TIMEOUT_MS);
 	}
 	got = hp_read_u64(cnt);
@@ -1446,11 +1519,16 @@ static int hp_write_watched(struct hp_off *o, const char *path, const char *valu
 			    unsigned int timeout_ms, bool stoppable)
 {
 	size_t len = strlen(value);
+	bool cached = false;
 	uint64_t gen;
 	ssize_t n;
 	int fd, ret;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = hp_fd(path);
+	if (fd < 0)
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	else
+		cached = true;
 	if (fd < 0)
 		return -errno;
 	__atomic_store_n(&o->stoppable, stoppable, __ATOMIC_RELAXED);
@@ -1458,7 +1536,7 @@ static int hp_write_watched(struct hp_off *o, const char *path, const char *valu
 	__atomic_store_n(&o->deadline, mmt_now_ns() + (uint64_t)timeout_ms * 1000000ull,
 			 __ATOMIC_RELEASE);
 	for (;;) {
-		n = write(fd, value, len);
+		n = pwrite(fd, value, len, 0);
 		ret = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
 		if (ret != -EINTR)
 			break;
@@ -1470,7 +1548,8 @@ static int hp_write_watched(struct hp_off *o, const char *path, const char *valu
 		/* a signal meant for an earlier write: try again */
 	}
 	__atomic_store_n(&o->deadline, 0, __ATOMIC_RELEASE);
-	close(fd);
+	if (!cached)
+		close(fd);
 	return ret;
 }
 
@@ -2029,6 +2108,7 @@ static int hp_role_cycler(struct mmt_worker *w)
 		return mmt_werror(w, "out of memory");
 	cy->w = w;
 	cy->p = p;
+	hp_fds_open();
 	/*
 	 * At most a quarter of the cycled blocks offline at once (each offliner keeps one
 	 * offline while it takes the next): in a 4 GiB VM with 10 blocks, 4 offliners left
@@ -2097,6 +2177,7 @@ out_free:
 	pthread_mutex_destroy(&cy->lock);
 	pthread_mutex_destroy(&cy->wlock);
 	free(cy);
+	hp_fds_close();
 	return rc;
 }
 
