@@ -187,6 +187,8 @@ enum {
 	M_ST_ISOLATE,
 	M_ST_LOCK,
 	M_ST_OTHER,
+	M_OFF_LAT_USER0,
+	M_OFF_LAT_USER,
 };
 
 static const struct mmt_metric hp_metrics[] = {
@@ -286,6 +288,10 @@ static const struct mmt_metric hp_metrics[] = {
 		"... waiting for the hotplug locks (another offliner's write)" },
 	[M_ST_OTHER] = { "offline_stack_other", "samples", MMT_TOTAL, MMT_BETTER_NONE,
 		"... anywhere else, or running with no stack to show" },
+	[M_OFF_LAT_USER0] = { "offline_latency_no_user_pages", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
+		"successful offlines that migrated no 4 KiB page (user data: anonymous or file LRU pages)" },
+	[M_OFF_LAT_USER] = { "offline_latency_user_pages", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
+		"the same, one 4 KiB page or more migrated" },
 	{ 0 }
 };
 
@@ -378,7 +384,7 @@ enum { HP_ON, HP_OFF, HP_NR_PHASES };
 
 /* Offline latency per cause, for the record's notes. */
 enum { HP_C_ON, HP_C_OFF, HP_C_HUGE_ON, HP_C_HUGE_OFF, HP_C_NOHUGE, HP_C_MIG0, HP_C_MIG1,
-       HP_C_MIG2, HP_C_FREE_ONLY, HP_C_INUSE, HP_NR_CAUSES };
+       HP_C_MIG2, HP_C_FREE_ONLY, HP_C_INUSE, HP_C_USER0, HP_C_USER, HP_NR_CAUSES };
 
 struct hp_phase {
 	uint64_t ran;
@@ -436,6 +442,7 @@ struct hp_priv {
 	uint64_t hvo_at_offline;
 	uint64_t huge_at_offline;	/* summed over successful offlines with known content */
 	uint64_t lru_at_offline;
+	uint64_t user_offlines;		/* ... that migrated one 4 KiB page or more */
 	uint64_t offlines_known;
 	struct { uint64_t n, ns; } cause[HP_NR_CAUSES];
 	uint64_t off_t[HP_T_NR];	/* offliner time by activity, summed at their exit */
@@ -1761,6 +1768,7 @@ static void hp_offline_account(struct hp_off *o, const struct hp_content *c, uin
 		mig = c->lru < 256 ? M_OFF_LAT_MIG0 : c->lru < 4096 ? M_OFF_LAT_MIG1 :
 		      M_OFF_LAT_MIG2;
 		mmt_latency(cy->w, mig, t);
+		mmt_latency(cy->w, c->lru ? M_OFF_LAT_USER : M_OFF_LAT_USER0, t);
 		if (c->huge)
 			mmt_add(cy->w, M_CYC_HUGE, 1);
 	}
@@ -1775,6 +1783,9 @@ static void hp_offline_account(struct hp_off *o, const struct hp_content *c, uin
 	else if (c->huge && c->lru < 256)
 		hp_cause_account(p, HP_C_FREE_ONLY, t);
 	__atomic_add_fetch(&p->lru_at_offline, c->lru, __ATOMIC_RELAXED);
+	if (c->lru)
+		__atomic_add_fetch(&p->user_offlines, 1, __ATOMIC_RELAXED);
+	hp_cause_account(p, c->lru ? HP_C_USER : HP_C_USER0, t);
 	__atomic_add_fetch(&p->offlines_known, 1, __ATOMIC_RELAXED);
 	if (ph)
 		hp_cause_account(p, (ph == HP_ON + 1 ? HP_C_ON : HP_C_OFF), t);
@@ -3106,6 +3117,8 @@ static const char *const hp_cause_name[HP_NR_CAUSES] = {
 	[HP_C_MIG2] = ">= 16 MiB to migrate",
 	[HP_C_FREE_ONLY] = "only free hugetlb pages to dissolve (< 1 MiB LRU)",
 	[HP_C_INUSE] = "in-use hugetlb pages to migrate",
+	[HP_C_USER0] = "no user page migrated",
+	[HP_C_USER] = "user pages migrated (1 or more)",
 };
 
 static const char *const hp_stack_name[] = {
@@ -3147,7 +3160,7 @@ static void hp_report_offliners(struct mmt_ctx *ctx, const struct hp_priv *p)
 static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cycles)
 {
 	uint64_t st[M_ST_OTHER - M_ST_HVO_RCU + 1], tot = 0, with_huge, known;
-	char buf[1024] = "";
+	char buf[1536] = "";
 	int i, j, best[6], nb = 0;
 
 	for (i = 0; i < HP_NR_CAUSES; i++) {
@@ -3163,12 +3176,13 @@ static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cy
 	known = p->offlines_known;
 	with_huge = hp_role_sum(ctx, "cycler", M_CYC_HUGE);
 	if (known)
-		mmt_note(ctx, "cycled blocks: %" PRIu64 " of %" PRIu64 " successful offlines (%.0f %%) took hugetlb pages offline, %.2f per offline (%.2f in use: migrated; %.2f vmemmap-optimized, as kpageflags shows them: restored); %.0f KiB of LRU pages migrated per offline (mean); %" PRIu64 " cycles in all, %d offliners; fills after online: %" PRIu64 ", %.1f pages each, %" PRIu64 " cut by the pool cap",
+		mmt_note(ctx, "cycled blocks: %" PRIu64 " of %" PRIu64 " successful offlines (%.0f %%) took hugetlb pages offline, %.2f per offline (%.2f in use: migrated; %.2f vmemmap-optimized, as kpageflags shows them: restored); %.0f KiB of LRU pages migrated per offline (mean, user pages in %" PRIu64 " of them, %.0f %%); %" PRIu64 " cycles in all, %d offliners; fills after online: %" PRIu64 ", %.1f pages each, %" PRIu64 " cut by the pool cap",
 			 with_huge, known, 100.0 * (double)with_huge / (double)known,
 			 (double)p->huge_at_offline / (double)known,
 			 (double)p->inuse_at_offline / (double)known,
 			 (double)p->hvo_at_offline / (double)known,
-			 (double)p->lru_at_offline * 4.0 / (double)known, cycles, p->offliners_run,
+			 (double)p->lru_at_offline * 4.0 / (double)known, p->user_offlines,
+			 100.0 * (double)p->user_offlines / (double)known, cycles, p->offliners_run,
 			 p->fills, p->fills ? (double)p->fill_got / (double)p->fills : 0.0,
 			 p->fill_capped);
 	hp_report_offliners(ctx, p);
