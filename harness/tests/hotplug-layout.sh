@@ -1,10 +1,10 @@
 #!/bin/bash
 # hotplug-vmemmap in both layouts, a few seconds each: what every cycled block must hold.
 # At least 90 % of the successful offlines must take hugetlb pages offline (kpageflags of
-# the block just before the write), and some memory-user pages must have been migrated out
-# of a cycled block and verified: the race partners the workload promises, whatever its
-# cycle rate.  (A sparse block whose page went elsewhere, e.g. to another NUMA node, fails
-# the first check.)
+# the block just before the write), some memory-user pages must have been migrated out of a
+# cycled block and verified, and the record must say in how many offlines user pages moved
+# (at least one): the race partners the workload promises, whatever its cycle rate.  (A
+# sparse block whose page went elsewhere, e.g. to another NUMA node, fails the first check.)
 # usage: hotplug-layout.sh MMTORTURE OUTDIR [RUN-ARGS...]
 . "$(dirname "$0")/lib.sh"
 need_jq
@@ -34,7 +34,11 @@ for layout in sparse full; do
 	[ $((huge * 10)) -ge $((offl * 9)) ] ||
 		fail "layout=$layout: only $huge of $offl offlines took hugetlb pages offline (90 % wanted)"
 	[ "$moved" -gt 0 ] || fail "layout=$layout: no memory-user page was migrated out of a cycled block"
-	ok "layout=$layout: $status, $cyc cycles/s, $huge of $offl offlines with hugetlb pages, $moved user pages migrated out of cycled blocks"
+	user=$(printf '%s\n' "$note" | sed -n 's/.*user pages in \([0-9]*\) of them.*/\1/p')
+	[ -n "$user" ] || fail "layout=$layout: the \"cycled blocks:\" note does not say in how many offlines user pages moved"
+	[ "$user" -gt 0 ] && [ "$user" -le "$offl" ] ||
+		fail "layout=$layout: user pages moved in $user of $offl offlines (want 1 to $offl)"
+	ok "layout=$layout: $status, $cyc cycles/s, $huge of $offl offlines with hugetlb pages, $moved user pages migrated out of cycled blocks, $user offlines with user pages"
 	pass=$((pass + 1))
 done
 echo "$pass passed, 0 failed"
