@@ -26,9 +26,11 @@
  * samples the offlining threads' kernel stacks (/proc/self/task/TID/stack, every sample_ms)
  * and records offline latency per cause (HVO on/off, hugetlb pages in the block or not, free
  * only or in use, migration volume: in the sparse layout the kernel's pgmigrate_success count
- * across the offline) and where it went.  By default it onlines the blocks into ZONE_MOVABLE
- * (online_zone=movable, where valid_zones allows it), the zone movable allocations - hugetlb
- * pool pages included - try first, and (layout=full) right after each online grows the pool by
+ * across the offline; a user page migrated or none: one such page makes the kernel visit
+ * every pfn after it, several times the cost of the rest of the offline) and where it went.
+ * By default it onlines the blocks into ZONE_MOVABLE (online_zone=movable, where valid_zones
+ * allows it), the zone movable allocations - hugetlb pool pages included - try first, and
+ * (layout=full) right after each online grows the pool by
  * fill_pages pages allocated with hugetlb_optimize_vmemmap=0 and hvo_pages under the current
  * phase, from the block's node: they land in the block just onlined (the rest of ZONE_MOVABLE
  * is full), so every offline dissolves a block full of free hugetlb pages and, in an on phase,
