@@ -128,6 +128,9 @@
 #define HP_CHUNK_PAGES	512u		/* memory users verify 2 MiB at a time */
 #define HP_MAX_HOLD	4096u
 #define HP_MAX_OFF	8		/* offliner threads */
+#define HP_ROUND_SLOTS	16384u		/* round_pages: a ring of 64 MiB, reused from its start */
+#define HP_ROUND_SALT	0x726f756e64ull	/* the round pages' stamps differ from the users' */
+#define HP_ROUND_MAX	64u		/* round pages written per round, at most */
 
 /* where an offliner's time goes */
 enum { HP_T_PICK, HP_T_WAIT, HP_T_OFFLINE, HP_T_ONLINE, HP_T_FILL, HP_T_IDLE, HP_T_NR };
@@ -191,6 +194,8 @@ enum {
 	M_ST_OTHER,
 	M_OFF_LAT_USER0,
 	M_OFF_LAT_USER,
+	M_ROUND_IN,
+	M_ROUND_OFF,
 };
 
 static const struct mmt_metric hp_metrics[] = {
@@ -294,6 +299,10 @@ static const struct mmt_metric hp_metrics[] = {
 		"successful offlines that migrated no 4 KiB page (user data: anonymous or file LRU pages)" },
 	[M_OFF_LAT_USER] = { "offline_latency_user_pages", "ns", MMT_LATENCY, MMT_BETTER_LOWER,
 		"the same, one 4 KiB page or more migrated" },
+	[M_ROUND_IN] = { "round_pages_in_block", "pages", MMT_TOTAL, MMT_BETTER_NONE,
+		"round_pages: anonymous pages the cycler wrote after a fill that landed in the block just onlined (each one migrated by the offline and verified)" },
+	[M_ROUND_OFF] = { "offlines_with_round_pages", "offlines", MMT_TOTAL, MMT_BETTER_HIGHER,
+		"successful offlines of a block that held one of those pages or more" },
 	{ 0 }
 };
 
@@ -363,6 +372,9 @@ static const struct mmt_param hp_params[] = {
 	{ "anchor_ms", MMT_P_INT, "1000",
 	  "layout=sparse: every this many ms a fresh block is onlined and filled full and the oldest anchor goes offline (its held hugetlb pages migrated, its free ones dissolved; 0: never)",
 	  0, 60000, NULL },
+	{ "round_pages", MMT_P_INT, "0",
+	  "layout=sparse: after each fill the cycler writes this many fresh anonymous pages, which land in the block just onlined; after the offline each must have left the block (pagemap) and still hold its stamp (FAIL otherwise): user data in every cycled block, at the cost of the walk the offline then makes over the block (0: only the memory users' pages, which land in some blocks)",
+	  0, 64, NULL },
 	{ "rcu_expedited", MMT_P_CHOICE, "on",
 	  "/sys/kernel/rcu_expedited for the run (saved and restored): on makes the synchronize_rcu() of every vmemmap restore/optimize an expedited grace period; keep leaves it alone",
 	  0, 0, "on|off|keep" },
@@ -434,6 +446,7 @@ struct hp_priv {
 	bool sparse;			/* layout=sparse */
 	int anchors;
 	uint64_t anchor_ns;
+	int round_pages;		/* layout=sparse */
 	uint64_t hvo_round_ns;
 	uint64_t churn_ns;
 	uint64_t sample_ns;
@@ -1324,6 +1337,7 @@ static int hp_setup(struct mmt_ctx *ctx)
 	p->sparse = !strcmp(mmt_param_str(ctx, "layout"), "sparse");
 	p->anchors = (int)mmt_param_int(ctx, "anchors");
 	p->anchor_ns = (uint64_t)mmt_param_int(ctx, "anchor_ms") * 1000000ull;
+	p->round_pages = (int)mmt_param_int(ctx, "round_pages");
 	p->hvo_round_ns = (uint64_t)mmt_param_int(ctx, "hvo_round_ms") * 1000000ull;
 	p->churn_ns = (uint64_t)mmt_param_int(ctx, "churn_ms") * 1000000ull;
 	p->sample_ns = (uint64_t)mmt_param_int(ctx, "sample_ms") * 1000000ull;
@@ -1419,6 +1433,14 @@ struct hp_off {
 	int kfd;		/* /proc/kpageflags */
 	int vfd;		/* /proc/vmstat (layout=sparse) */
 	uint64_t pgmig;		/* its pgmigrate_success after the last offline */
+	char *rbuf;		/* round_pages: the ring (layout=sparse), or NULL */
+	int pmfd;		/* /proc/self/pagemap for it */
+	uint64_t rnext;		/* its next free slot */
+	uint64_t rfirst;	/* this round's first slot */
+	uint32_t rgen;		/* bumped per round: in the stamps */
+	uint64_t rused;		/* this round's slots written */
+	uint64_t rmask;		/* those that landed in the block */
+	uint64_t rpfn[HP_ROUND_MAX];	/* and where each one was */
 	uint64_t *fl;		/* one block of flags */
 	uint64_t onlines;	/* fills made: every migrate_every-th is a half one */
 	uint64_t t[HP_T_NR];	/* where its time went (ns) */
@@ -2036,6 +2058,96 @@ static void *hp_offliner(void *arg)
 }
 
 /*
+ * round_pages: right after a sparse fill, write fresh anonymous pages of the ring until
+ * p->round_pages of them landed in block k (pagemap says where), at most HP_ROUND_MAX pages
+ * a round.  ZONE_MOVABLE's only free memory is then the block just onlined (the anchors are
+ * full), but the per-cpu lists may still hold a page from elsewhere (an anchor's few free
+ * pages, where an earlier round page was migrated to and freed): the pages that land there
+ * stay mapped in the ring too and are checked like the others.  Slots are given back only
+ * when the ring comes round again.  The cycler's worker slot publishes the round for
+ * --inject corrupt.
+ */
+static void hp_round_place(struct hp_off *o, int k)
+{
+	struct hp_priv *p = o->cy->p;
+	struct mmt_slot *s = o->cy->w->slot;
+	uint64_t want = (uint64_t)p->round_pages, base = (uint64_t)p->blk[k].nr * p->ppb, in = 0;
+	char *va;
+
+	if (o->rnext + HP_ROUND_MAX > HP_ROUND_SLOTS)
+		o->rnext = 0;
+	o->rfirst = o->rnext;
+	o->rgen++;
+	o->rmask = 0;
+	o->rused = 0;
+	va = o->rbuf + o->rfirst * HP_PAGE;
+	madvise(va, HP_ROUND_MAX * HP_PAGE, MADV_DONTNEED);	/* pages of a round long gone */
+	while (in < want && o->rused < HP_ROUND_MAX) {
+		uint64_t i = o->rused++, *pg = (uint64_t *)(va + i * HP_PAGE), j;
+
+		for (j = 0; j < HP_PAGE / sizeof(*pg); j += 64)
+			pg[j] = hp_stamp(p->salt ^ HP_ROUND_SALT, o->rfirst + i, o->rgen, (uint32_t)j);
+		o->rpfn[i] = hp_pfn_of(o->pmfd, pg);
+		if (o->rpfn[i] >= base && o->rpfn[i] < base + p->ppb) {
+			o->rmask |= 1ull << i;
+			in++;
+		}
+	}
+	o->rnext += o->rused;
+	__atomic_store_n(&s->pub[0], (uint64_t)(uintptr_t)va, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->pub[1], o->rused * HP_PAGE, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->pub[2], 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * After block k went offline: every round page that was in it now maps a pfn outside it,
+ * and every round page still holds its stamp.  MMT_PASS or MMT_FAIL.
+ */
+static int hp_round_check(struct hp_off *o, int k)
+{
+	struct hp_cyc *cy = o->cy;
+	struct hp_priv *p = cy->p;
+	uint64_t base = (uint64_t)p->blk[k].nr * p->ppb, i, j;
+	char *va = o->rbuf + o->rfirst * HP_PAGE;
+	int rc;
+
+	for (i = 0; i < o->rused; i++) {
+		const uint64_t *pg = (const uint64_t *)(va + i * HP_PAGE);
+		uint64_t pfn = hp_pfn_of(o->pmfd, pg);
+		bool in = (o->rmask >> i) & 1;
+
+		for (j = 0; j < HP_PAGE / sizeof(*pg); j += 64) {
+			uint64_t want = hp_stamp(p->salt ^ HP_ROUND_SALT, o->rfirst + i, o->rgen,
+						 (uint32_t)j);
+
+			if (pg[j] == want)
+				continue;
+			pthread_mutex_lock(&cy->lock);
+			rc = mmt_fail(cy->w, "round page %" PRIu64 " (pfn 0x%" PRIx64 " %s memory block %d, 0x%" PRIx64 " after its offline) does not hold its stamp at word %" PRIu64 ": 0x%016" PRIx64 ", want 0x%016" PRIx64 " (%s)",
+				      o->rfirst + i, o->rpfn[i], in ? "in" : "outside",
+				      p->blk[k].nr, pfn, j, pg[j], want,
+				      in ? "data changed by migration" :
+				      "data changed while the block went offline");
+			pthread_mutex_unlock(&cy->lock);
+			return rc;
+		}
+		if (!in || (pfn && (pfn < base || pfn >= base + p->ppb)))
+			continue;
+		pthread_mutex_lock(&cy->lock);
+		rc = mmt_fail(cy->w, "memory block %d went offline, but round page %" PRIu64 " that was at its pfn 0x%" PRIx64 " %s",
+			      p->blk[k].nr, o->rfirst + i, o->rpfn[i],
+			      pfn ? "still maps a pfn of it" : "is no longer present");
+		pthread_mutex_unlock(&cy->lock);
+		return rc;
+	}
+	if (o->rmask) {
+		hp_cyc_add(cy, M_ROUND_IN, (uint64_t)__builtin_popcountll(o->rmask));
+		hp_cyc_add(cy, M_ROUND_OFF, 1);
+	}
+	return MMT_PASS;
+}
+
+/*
  * layout=sparse, one offliner.  The cycled blocks rest offline; `anchors` of them stay
  * online, full of hugetlb pages, so that ZONE_MOVABLE stays populated and holds no free
  * memory but the block in flight.  A round onlines the next offline block into
@@ -2085,6 +2197,7 @@ static void *hp_offliner_sparse(void *arg)
 	while (mmt_running(w) && !__atomic_load_n(&cy->failed, __ATOMIC_RELAXED)) {
 		uint64_t now = mmt_now_ns();
 		bool swap = false;
+		bool placed = false;
 		int b = -1;
 
 		for (k = 0; k < p->nr_blocks; k++) {
@@ -2112,6 +2225,12 @@ static void *hp_offliner_sparse(void *arg)
 				break;
 			online[b] = 1;
 			k = b;
+			placed = !swap && o->rbuf;
+			if (placed) {
+				t = mmt_now_ns();
+				hp_round_place(o, b);
+				o->t[HP_T_FILL] += mmt_now_ns() - t;
+			}
 			if (swap) {
 				k = ring[pos];
 				anchor[k] = 0;
@@ -2127,6 +2246,11 @@ static void *hp_offliner_sparse(void *arg)
 		rc = hp_cycle_offline(o, k, &c, &done);
 		if (rc != MMT_PASS)
 			break;
+		if (placed && done) {
+			rc = hp_round_check(o, k);
+			if (rc != MMT_PASS)
+				break;
+		}
 		if (done)
 			online[k] = 0;
 		else
@@ -2166,7 +2290,7 @@ static int hp_role_cycler(struct mmt_worker *w)
 		cy->nr_off = 1;
 	p->offliners_run = cy->nr_off;
 	for (i = 0; i < cy->nr_off; i++)	/* an early exit closes only what was opened */
-		cy->off[i].kfd = cy->off[i].vfd = -1;
+		cy->off[i].kfd = cy->off[i].vfd = cy->off[i].pmfd = -1;
 	pthread_mutex_init(&cy->lock, NULL);
 	pthread_mutex_init(&cy->wlock, NULL);
 	if (hp_alarm_install(&old)) {
@@ -2182,6 +2306,20 @@ static int hp_role_cycler(struct mmt_worker *w)
 		o->kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 		if (p->sparse)
 			o->vfd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+		if (p->sparse && p->round_pages) {
+			o->pmfd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+			o->rbuf = mmap(NULL, (size_t)HP_ROUND_SLOTS * HP_PAGE, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			if (o->rbuf == MAP_FAILED)
+				o->rbuf = NULL;
+			if (o->pmfd < 0 || !o->rbuf) {
+				rc = mmt_werror(w, "round_pages: %s: %s",
+						o->pmfd < 0 ? "open /proc/self/pagemap" : "mmap of the ring",
+						strerror(errno));
+				goto out_threads;
+			}
+			madvise(o->rbuf, (size_t)HP_ROUND_SLOTS * HP_PAGE, MADV_NOHUGEPAGE);
+		}
 		o->fl = malloc(p->ppb * sizeof(*o->fl));
 		if (!o->fl) {
 			rc = mmt_werror(w, "out of memory");
@@ -2218,6 +2356,10 @@ out_threads:
 		if (cy->off[i].vfd >= 0)
 			close(cy->off[i].vfd);
 		free(cy->off[i].fl);
+		if (cy->off[i].pmfd >= 0)
+			close(cy->off[i].pmfd);
+		if (cy->off[i].rbuf)
+			munmap(cy->off[i].rbuf, (size_t)HP_ROUND_SLOTS * HP_PAGE);
 	}
 	sigaction(SIGALRM, &old, NULL);
 out_free:
@@ -3078,13 +3220,17 @@ out_free:
 /* --inject corrupt: write garbage words into the memory users' pages via /proc/PID/mem. */
 static int hp_role_rogue(struct mmt_worker *w)
 {
+	const struct hp_priv *p = w->priv;
+	/* round_pages: the cycler's round pages, at their stamped words (every 512 bytes) */
+	bool round = p->sparse && p->round_pages;
 	struct mmt_slot *users;
 	uint64_t rnd = w->seed;
 	int nr = 0, i;
 
-	users = mmt_role_slots(w->ctx, "memory_user", &nr);
+	users = mmt_role_slots(w->ctx, round ? "cycler" : "memory_user", &nr);
 	if (!users || !nr)
-		return mmt_role_skip(w, "rogue: no memory users to corrupt");
+		return mmt_role_skip(w, round ? "rogue: no cycler to corrupt" :
+				     "rogue: no memory users to corrupt");
 	mmt_sleep(w, 500 * 1000000ull);
 	while (mmt_running(w)) {
 		struct mmt_slot *s;
@@ -3098,7 +3244,8 @@ static int hp_role_rogue(struct mmt_worker *w)
 			mmt_sleep(w, 50 * 1000000ull);
 			continue;
 		}
-		off = (mmt_rand(&rnd) % (s->pub[1] / 8)) * 8;
+		off = round ? (mmt_rand(&rnd) % (s->pub[1] / 512)) * 512 :
+			(mmt_rand(&rnd) % (s->pub[1] / 8)) * 8;
 		v = 0xbadc0ffee0ddf00dull ^ mmt_rand(&rnd);
 		snprintf(path, sizeof(path), "/proc/%d/mem", (int)s->pid);
 		fd = open(path, O_RDWR | O_CLOEXEC);
@@ -3225,6 +3372,11 @@ static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cy
 			 100.0 * (double)p->user_offlines / (double)known, cycles, p->offliners_run,
 			 p->fills, p->fills ? (double)p->fill_got / (double)p->fills : 0.0,
 			 p->fill_capped);
+	if (p->sparse && p->round_pages && known)
+		mmt_note(ctx, "round_pages=%d: %" PRIu64 " of %" PRIu64 " successful offlines (%.0f %%) took the cycler's round pages out of their block (%" PRIu64 " pages), each one then outside it and holding its stamp",
+			 p->round_pages, hp_role_sum(ctx, "cycler", M_ROUND_OFF), known,
+			 100.0 * (double)hp_role_sum(ctx, "cycler", M_ROUND_OFF) / (double)known,
+			 hp_role_sum(ctx, "cycler", M_ROUND_IN));
 	hp_report_offliners(ctx, p);
 	for (i = 0; i <= M_ST_OTHER - M_ST_HVO_RCU; i++) {
 		st[i] = hp_role_sum(ctx, "cycler", (unsigned int)(M_ST_HVO_RCU + i));

@@ -1,6 +1,6 @@
 #!/bin/bash
 # A detector must fire: with a fault injected the workload reports FAIL.
-# usage: expect-fail.sh MMTORTURE WORKLOAD corrupt|splat [RUN-ARGS...]
+# usage: [EXPECT_REASON=TEXT] expect-fail.sh MMTORTURE WORKLOAD corrupt|splat [RUN-ARGS...]
 . "$(dirname "$0")/lib.sh"
 need_jq
 MMT=$1 WL=$2 MODE=$3
@@ -28,6 +28,9 @@ splat)
 corrupt)
 	[[ "$reason" == *"splat"* ]] && fail "corruption was reported as a splat: $reason"
 	[ "$(rec "$r" '.splats | length')" = 0 ] || fail "unexpected splats during --inject corrupt"
+	# EXPECT_REASON: the detector that must have fired, as a piece of the reason
+	[ -z "$EXPECT_REASON" ] || [[ "$reason" == *"$EXPECT_REASON"* ]] ||
+		fail "reason does not name '$EXPECT_REASON': $reason"
 	;;
 esac
 knobs_snapshot >"$out/after" 2>/dev/null

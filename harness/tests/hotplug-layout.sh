@@ -1,5 +1,6 @@
 #!/bin/bash
-# hotplug-vmemmap in both layouts, a few seconds each: what every cycled block must hold.
+# hotplug-vmemmap in both layouts, a few seconds each, then sparse with round_pages=1: what
+# every cycled block must hold.
 # At least 90 % of the successful offlines must take hugetlb pages offline (kpageflags of
 # the block just before the write), some memory-user pages must have been migrated out of a
 # cycled block and verified, and the record must say in how many offlines user pages moved
@@ -41,4 +42,24 @@ for layout in sparse full; do
 	ok "layout=$layout: $status, $cyc cycles/s, $huge of $offl offlines with hugetlb pages, $moved user pages migrated out of cycled blocks, $user offlines with user pages"
 	pass=$((pass + 1))
 done
+# round_pages=1: the cycler's own page must be in 90 % of the sparse blocks it offlines, then
+# out of them and intact
+id="test-hotplug-layout-round-$$"
+"$MMT" run hotplug-vmemmap -o "$OUT" --run-id "$id" -p layout=sparse -p round_pages=1 "$@"
+rc=$?
+r="$OUT/$id/hotplug-vmemmap.json"
+[ -f "$r" ] || { echo "ERROR: no record at $r (exit $rc)"; exit 99; }
+status=$(rec "$r" .status)
+case "$rc:$status" in
+0:PASS|0:XFAIL) ;;
+*) fail "round_pages=1: exit $rc, $status: $(rec "$r" .reason)" ;;
+esac
+note=$(jq -r '.repeats[0].notes[] | select(startswith("round_pages="))' "$r")
+with=$(printf '%s\n' "$note" | sed -n 's/^round_pages=1: \([0-9]*\) of [0-9]* successful.*/\1/p')
+offl=$(printf '%s\n' "$note" | sed -n 's/^round_pages=1: [0-9]* of \([0-9]*\) successful.*/\1/p')
+[ -n "$offl" ] && [ "$offl" -gt 0 ] || fail "round_pages=1: no \"round_pages=\" note with offlines in $r"
+[ $((with * 10)) -ge $((offl * 9)) ] ||
+	fail "round_pages=1: the cycler's page was in only $with of $offl offlined blocks (90 % wanted)"
+ok "round_pages=1: $status, $(jq -r '.metrics.cycles.summary.arithmetic_mean // 0' "$r") cycles/s, the cycler's page in $with of $offl offlined blocks, migrated and intact"
+pass=$((pass + 1))
 echo "$pass passed, 0 failed"
