@@ -88,6 +88,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <numaif.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -1441,6 +1442,9 @@ struct hp_off {
 	uint64_t rused;		/* this round's slots written */
 	uint64_t rmask;		/* those that landed in the block */
 	uint64_t rpfn[HP_ROUND_MAX];	/* and where each one was */
+	int rnode;		/* the node its thread policy prefers for them, -1: as it was */
+	int pol_mode;		/* the thread's memory policy before */
+	unsigned long pol_mask[16];
 	uint64_t *fl;		/* one block of flags */
 	uint64_t onlines;	/* fills made: every migrate_every-th is a half one */
 	uint64_t t[HP_T_NR];	/* where its time went (ns) */
@@ -2074,6 +2078,14 @@ static void hp_round_place(struct hp_off *o, int k)
 	uint64_t want = (uint64_t)p->round_pages, base = (uint64_t)p->blk[k].nr * p->ppb, in = 0;
 	char *va;
 
+	/* from the block's node: the fault would otherwise take the CPU's own (a guest's DIMM) */
+	if (p->blk[k].node >= 0 && p->blk[k].node < 1024 && p->blk[k].node != o->rnode) {
+		unsigned long m[16] = { 0 };
+
+		m[p->blk[k].node / 64] = 1ul << (p->blk[k].node % 64);
+		if (!set_mempolicy(MPOL_PREFERRED, m, 1024))
+			o->rnode = p->blk[k].node;
+	}
 	if (o->rnext + HP_ROUND_MAX > HP_ROUND_SLOTS)
 		o->rnext = 0;
 	o->rfirst = o->rnext;
@@ -2184,6 +2196,9 @@ static void *hp_offliner_sparse(void *arg)
 	bool done;
 
 	o->tid = (pid_t)syscall(SYS_gettid);
+	o->rnode = -1;
+	if (o->rbuf && get_mempolicy(&o->pol_mode, o->pol_mask, 1024, NULL, 0))
+		o->rbuf = NULL;		/* cannot put it back: no round pages */
 	o->pgmig = hp_pgmigrate(o->vfd);
 	for (i = 0; i < p->nr_phases; i++)
 		on_phases |= p->phases[i] == HP_ON;
@@ -2256,6 +2271,8 @@ static void *hp_offliner_sparse(void *arg)
 		else
 			retry[k] = mmt_now_ns() + 100 * 1000000ull;
 	}
+	if (o->rnode >= 0)	/* the thread's policy as it was */
+		set_mempolicy(o->pol_mode, o->pol_mask, 1024);
 	for (k = 0; k < HP_T_NR; k++)
 		__atomic_add_fetch(&p->off_t[k], o->t[k], __ATOMIC_RELAXED);
 	if (rc != MMT_PASS)
