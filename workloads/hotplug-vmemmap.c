@@ -62,7 +62,9 @@
  * (anything but KPF_NOPAGE or nothing, or a count) for a pfn of a block offline for the
  * whole read, or KPF_NOPAGE for a pfn of a cycled block online for the whole read; a block
  * that went offline cannot be onlined again within 5 s, or its state file disagrees with
- * the write that just succeeded; a kernel splat (the harness watches the log).  Offline
+ * the write that just succeeded; with round_pages, a page the cycler wrote into a sparse block
+ * that still maps a pfn of it after the offline, or no longer holds its stamp; a kernel splat
+ * (the harness watches the log).  Offline
  * refusals are legal and counted per errno; a block whose offline write outlives
  * offline_timeout_ms is dropped for the rest of the run.  kpageflags reporting a tail pfn
  * as a hugetlb head (a "fake head" of the optimized memmap, 6.17+) is a FAIL, which the
