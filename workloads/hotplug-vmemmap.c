@@ -90,6 +90,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <numa.h>
 #include <numaif.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -134,6 +135,7 @@
 #define HP_ROUND_SLOTS	16384u		/* round_pages: a ring of 64 MiB, reused from its start */
 #define HP_ROUND_SALT	0x726f756e64ull	/* the round pages' stamps differ from the users' */
 #define HP_ROUND_MAX	64u		/* round pages written per round, at most */
+#define HP_ROUND_STRIDE	512u		/* bytes between two stamped words of a round page */
 
 /* where an offliner's time goes */
 enum { HP_T_PICK, HP_T_WAIT, HP_T_OFFLINE, HP_T_ONLINE, HP_T_FILL, HP_T_IDLE, HP_T_NR };
@@ -1187,9 +1189,9 @@ static int hp_save_node_pools(struct mmt_ctx *ctx)
 {
 	char path[128];
 	uint64_t v;
-	int node, ret;
+	int node, ret, max = numa_available() < 0 ? 0 : numa_max_node();
 
-	for (node = 0; node < 1024; node++) {
+	for (node = 0; node <= max; node++) {
 		snprintf(path, sizeof(path), HP_NODE_NR_FMT, node);
 		if (mmt_knob_read_u64(path, &v))
 			continue;
@@ -2099,7 +2101,7 @@ static void hp_round_place(struct hp_off *o, int k)
 	while (in < want && o->rused < HP_ROUND_MAX) {
 		uint64_t i = o->rused++, *pg = (uint64_t *)(va + i * HP_PAGE), j;
 
-		for (j = 0; j < HP_PAGE / sizeof(*pg); j += 64)
+		for (j = 0; j < HP_PAGE / sizeof(*pg); j += HP_ROUND_STRIDE / sizeof(*pg))
 			pg[j] = hp_stamp(p->salt ^ HP_ROUND_SALT, o->rfirst + i, o->rgen, (uint32_t)j);
 		o->rpfn[i] = hp_pfn_of(o->pmfd, pg);
 		if (o->rpfn[i] >= base && o->rpfn[i] < base + p->ppb) {
@@ -2130,7 +2132,7 @@ static int hp_round_check(struct hp_off *o, int k)
 		uint64_t pfn = hp_pfn_of(o->pmfd, pg);
 		bool in = (o->rmask >> i) & 1;
 
-		for (j = 0; j < HP_PAGE / sizeof(*pg); j += 64) {
+		for (j = 0; j < HP_PAGE / sizeof(*pg); j += HP_ROUND_STRIDE / sizeof(*pg)) {
 			uint64_t want = hp_stamp(p->salt ^ HP_ROUND_SALT, o->rfirst + i, o->rgen,
 						 (uint32_t)j);
 
@@ -3236,11 +3238,14 @@ out_free:
 
 /* ------------------------------------------------------------------ rogue */
 
-/* --inject corrupt: write garbage words into the memory users' pages via /proc/PID/mem. */
+/*
+ * --inject corrupt: write garbage words via /proc/PID/mem into the memory users' pages, or
+ * with round_pages into the cycler's round pages.
+ */
 static int hp_role_rogue(struct mmt_worker *w)
 {
 	const struct hp_priv *p = w->priv;
-	/* round_pages: the cycler's round pages, at their stamped words (every 512 bytes) */
+	/* round_pages: the cycler's round pages, at their stamped words */
 	bool round = p->sparse && p->round_pages;
 	struct mmt_slot *users;
 	uint64_t rnd = w->seed;
@@ -3263,7 +3268,7 @@ static int hp_role_rogue(struct mmt_worker *w)
 			mmt_sleep(w, 50 * 1000000ull);
 			continue;
 		}
-		off = round ? (mmt_rand(&rnd) % (s->pub[1] / 512)) * 512 :
+		off = round ? (mmt_rand(&rnd) % (s->pub[1] / HP_ROUND_STRIDE)) * HP_ROUND_STRIDE :
 			(mmt_rand(&rnd) % (s->pub[1] / 8)) * 8;
 		v = 0xbadc0ffee0ddf00dull ^ mmt_rand(&rnd);
 		snprintf(path, sizeof(path), "/proc/%d/mem", (int)s->pid);

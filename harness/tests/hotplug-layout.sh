@@ -11,10 +11,15 @@
 need_jq
 MMT=$1 OUT=$2
 shift 2
+args=("$@")
 pass=0
-for layout in sparse full; do
-	id="test-hotplug-layout-$layout-$$"
-	"$MMT" run hotplug-vmemmap -o "$OUT" --run-id "$id" -p layout="$layout" "$@"
+
+# run ID WHAT PARAM...: one run with the test's arguments too; its record in $r, its status in
+# $status (PASS or XFAIL; a skip or anything else ends the test)
+run() {
+	local id="test-hotplug-layout-$1-$$" what=$2 rc
+	shift 2
+	"$MMT" run hotplug-vmemmap -o "$OUT" --run-id "$id" "$@" "${args[@]}"
 	rc=$?
 	r="$OUT/$id/hotplug-vmemmap.json"
 	[ -f "$r" ] || { echo "ERROR: no record at $r (exit $rc)"; exit 99; }
@@ -22,8 +27,12 @@ for layout in sparse full; do
 	case "$rc:$status" in
 	0:PASS|0:XFAIL) ;;
 	77:SKIP) skip "$(rec "$r" .reason)" ;;
-	*) fail "layout=$layout: exit $rc, $status: $(rec "$r" .reason)" ;;
+	*) fail "$what: exit $rc, $status: $(rec "$r" .reason)" ;;
 	esac
+}
+
+for layout in sparse full; do
+	run "$layout" "layout=$layout" -p layout="$layout"
 	# whole run, warm-up included (the per-second metrics leave the warm-up out)
 	note=$(jq -r '.repeats[0].notes[] | select(startswith("cycled blocks:"))' "$r")
 	huge=$(printf '%s\n' "$note" | sed -n 's/^cycled blocks: \([0-9]*\) of [0-9]* successful.*/\1/p')
@@ -44,16 +53,7 @@ for layout in sparse full; do
 done
 # round_pages=1: the cycler's own page must be in 90 % of the sparse blocks it offlines, then
 # out of them and intact
-id="test-hotplug-layout-round-$$"
-"$MMT" run hotplug-vmemmap -o "$OUT" --run-id "$id" -p layout=sparse -p round_pages=1 "$@"
-rc=$?
-r="$OUT/$id/hotplug-vmemmap.json"
-[ -f "$r" ] || { echo "ERROR: no record at $r (exit $rc)"; exit 99; }
-status=$(rec "$r" .status)
-case "$rc:$status" in
-0:PASS|0:XFAIL) ;;
-*) fail "round_pages=1: exit $rc, $status: $(rec "$r" .reason)" ;;
-esac
+run round round_pages=1 -p layout=sparse -p round_pages=1
 note=$(jq -r '.repeats[0].notes[] | select(startswith("round_pages="))' "$r")
 with=$(printf '%s\n' "$note" | sed -n 's/^round_pages=1: \([0-9]*\) of [0-9]* successful.*/\1/p')
 offl=$(printf '%s\n' "$note" | sed -n 's/^round_pages=1: [0-9]* of \([0-9]*\) successful.*/\1/p')
