@@ -14,7 +14,9 @@
 # The ceiling both meet: one empty block offlined and onlined in a tight sh loop for
 # SECONDS, counted the same way (the kernel serialises state writes, so no tool cycles
 # empty blocks much faster); and how busy our run kept the hotplug lock, which gives the
-# rate our blocks' content allows (rate / busy).  For
+# rate our blocks' content allows (rate / busy).  Both tools' successful offlines are
+# set beside the pages the kernel migrated while each ran (/proc/vmstat pgmigrate_success):
+# cycles of blocks that hold user data cost more than cycles of empty ones.  For
 # comparison with earlier figures, stress-ng runs a second time under
 # `strace -f -e trace=write` (its successful writes of "offline" counted from the trace, as
 # this script once did): strace slows it about six-fold, which is why the ratio is given
@@ -108,13 +110,20 @@ online_leftovers() {
 
 snapshot > "$out/blocks-before.txt"
 
+# pages the kernel migrated (any cause) while a tool ran, counted the same way for both:
+# what a successful offline of each tool moved on average (free pages dissolved or dropped
+# by an offline are not migrations and are not counted)
+pgmigrated() { awk '$1 == "pgmigrate_success" { print $2; f = 1 } END { if (!f) print 0 }' /proc/vmstat; }
+
 # ---- ours
 runid=peer-$$
 echo "== mmtorture run hotplug-vmemmap --allow-destructive -d $secs"
+mg0=$(pgmigrated)
 "$uev" -o "$out/mmtorture.uevents" -- \
 	"$mmt" run hotplug-vmemmap --allow-destructive -d "$secs" -o "$out" --run-id "$runid" "$@" \
 	> "$out/mmtorture.log" 2>&1
 mrc=$?
+mu_mig=$(($(pgmigrated) - mg0))
 rec=$out/$runid/hotplug-vmemmap.json
 sed 's/^/  /' "$out/mmtorture.log" | grep -v '^  *$' | tail -n 12
 if [ ! -r "$rec" ]; then
@@ -147,9 +156,11 @@ per_s() { awk -v c="$1" -v s="$2" 'BEGIN { printf "%.2f", (s > 0 ? c / s : 0) }'
 
 # ---- stress-ng, as it runs, counted by uevents
 echo "== stress-ng --memhotplug 1 -t $secs --metrics-brief"
+mg0=$(pgmigrated)
 "$uev" -o "$out/stress-ng.uevents" -- \
 	stress-ng --memhotplug 1 -t "$secs" --metrics-brief > "$out/stress-ng-bare.log" 2>&1
 brc=$?
+sb_mig=$(($(pgmigrated) - mg0))
 sed 's/^/  /' "$out/stress-ng-bare.log" | grep -E 'memhotplug +[0-9]|successful|fail' | tail -n 3
 sb_off=$(uev_get "$out/stress-ng.uevents" offline)
 sb_on=$(uev_get "$out/stress-ng.uevents" online)
@@ -256,6 +267,8 @@ printf '%-34s %-30s %-26s %s\n' "offline uevents (whole run)" "${mu_off:-?} (onl
 printf '%-34s %-30s %-26s %s\n' "offlines refused" "$ours_fail (per errno in record)" "not known" \
 	"$sng_refused"
 printf '%-34s %-30s %-26s %s\n' "offlines with hugetlb pages" "${ours_huge:-?}" "not known" "not known"
+printf '%-34s %-30s %-26s %s\n' "pages migrated per offline" \
+	"$(frac "$mu_mig" "${mu_off:-0}") ($mu_mig, vmstat)" "$(frac "$sb_mig" "${sb_off:-0}") ($sb_mig, vmstat)" "-"
 printf '%-34s %-30s %-26s %s\n' "blocks" "${ours_blocks:-?} kept, layout=$(jq -r '.params.layout // "full"' "$rec")" \
 	"every block it finds" "the same"
 printf '%-34s %-30s %-26s %s\n' "offline p50" "$(ms "$ours_off")" "not reported" "not reported"
@@ -275,7 +288,7 @@ jq -r '.repeats[0].notes[] | select(startswith("offline latency by cause") or st
 	or startswith("offliner time") or startswith("offline time by kernel stack")
 	or startswith("innermost kernel functions"))' "$rec" |
 	fold -s -w 110 | sed 's/^/  /'
-echo "peer: mmtorture_cycles_per_s=$ours mmtorture_measured_s=$measured stress_ng_cycles_per_s=$sb_cps stress_ng_offline_ok=${sb_off:-nan} stress_ng_online_ok=${sb_on:-nan} stress_ng_bogo_ops_per_s=${sb_rate:-nan} ratio=$ratio stress_ng_strace_cycles_per_s=$sng_cps ratio_strace=$ratio_strace empty_loop_cycles_per_s=$el_cps hotplug_lock_busy_pct=${ours_busy:-nan}"
+echo "peer: mmtorture_cycles_per_s=$ours mmtorture_measured_s=$measured stress_ng_cycles_per_s=$sb_cps stress_ng_offline_ok=${sb_off:-nan} stress_ng_online_ok=${sb_on:-nan} stress_ng_bogo_ops_per_s=${sb_rate:-nan} ratio=$ratio stress_ng_strace_cycles_per_s=$sng_cps ratio_strace=$ratio_strace empty_loop_cycles_per_s=$el_cps hotplug_lock_busy_pct=${ours_busy:-nan} mmtorture_pages_migrated=$mu_mig stress_ng_pages_migrated=$sb_mig"
 
 # an XFAIL (known kernel bug) exits 0 like a pass
 [ "$mrc" = 0 ] || rc=1
