@@ -378,8 +378,11 @@ static const struct mmt_param hp_params[] = {
 	  "layout=sparse: every this many ms a fresh block is onlined and filled full and the oldest anchor goes offline (its held hugetlb pages migrated, its free ones dissolved; 0: never)",
 	  0, 60000, NULL },
 	{ "round_pages", MMT_P_INT, "0",
-	  "layout=sparse: after each fill the cycler writes this many fresh anonymous pages, which land in the block just onlined; after the offline each must have left the block (pagemap) and still hold its stamp (FAIL otherwise): user data in every cycled block, at the cost of the walk the offline then makes over the block (0: only the memory users' pages, which land in some blocks)",
+	  "layout=sparse: after each fill the cycler writes this many fresh anonymous pages, which land in the block just onlined; after the offline each must have left the block (pagemap) and still hold its stamp (FAIL otherwise): user data in every cycled block, at the cost of the walk the offline makes from the first of them to the block's end (see round_place) (0: only the memory users' pages, which land in some blocks)",
 	  0, 64, NULL },
+	{ "round_place", MMT_P_CHOICE, "top",
+	  "round_pages: where in the block the round pages land.  top: the round's fill first puts free hugetlb pages (HVO off) into all but the top 4 MiB of the block, so the pages land there and the kernel's pfn-by-pfn walk from the first page it migrates to the end of the block is short; low: only hvo_pages go in first, the pages land near the start and the offline walks nearly the whole block",
+	  0, 0, "top|low" },
 	{ "rcu_expedited", MMT_P_CHOICE, "on",
 	  "/sys/kernel/rcu_expedited for the run (saved and restored): on makes the synchronize_rcu() of every vmemmap restore/optimize an expedited grace period; keep leaves it alone",
 	  0, 0, "on|off|keep" },
@@ -452,6 +455,9 @@ struct hp_priv {
 	int anchors;
 	uint64_t anchor_ns;
 	int round_pages;		/* layout=sparse */
+	uint64_t round_fill;		/* round_place=top: HVO-off pages a sparse fill puts under them */
+	uint64_t round_pos;		/* round pages in their block: offsets summed, in 1/1000 */
+	uint32_t round_gate;		/* round_place=top: set from online to the round pages */
 	uint64_t hvo_round_ns;
 	uint64_t churn_ns;
 	uint64_t sample_ns;
@@ -1250,7 +1256,7 @@ static int hp_setup_hugetlb(struct mmt_ctx *ctx, struct hp_priv *p)
 		return ret;
 	/* the fills of the probe may use it all; set again to the blocks kept afterwards */
 	p->pool_cap = p->base_pool + (uint64_t)p->held_pages + (uint64_t)p->pool_pages +
-		      (uint64_t)blocks * (p->fill_pages + p->hvo_pages);
+		      (uint64_t)blocks * (p->fill_pages + p->hvo_pages) + p->round_fill;
 	p->memmap_stat = hp_memmap_pages() >= 0;
 
 	mode = mmt_param_str(ctx, "rcu_expedited");
@@ -1362,6 +1368,12 @@ static int hp_setup(struct mmt_ctx *ctx)
 	if (p->fill_pages + p->hvo_pages > p->ppb / (HP_HPAGE / HP_PAGE))
 		return mmt_error(ctx, "fill_pages + hvo_pages (%" PRIu64 ") exceed the 2 MiB pages of a block (%" PRIu64 ")",
 				 p->fill_pages + p->hvo_pages, p->ppb / (HP_HPAGE / HP_PAGE));
+	if (p->sparse && p->round_pages && !strcmp(mmt_param_str(ctx, "round_place"), "top")) {
+		uint64_t slots = p->ppb / (HP_HPAGE / HP_PAGE);
+
+		/* two 2 MiB slots stay free: a zone left only 2 MiB refused the fault (watermark) */
+		p->round_fill = slots > p->hvo_pages + 2 ? slots - p->hvo_pages - 2 : 0;
+	}
 	if (access("/proc/kpageflags", R_OK) || access("/proc/kpagecount", R_OK))
 		return mmt_skip(ctx, "/proc/kpageflags or /proc/kpagecount not readable");
 	ret = hp_pool_lock_init(p);
@@ -1394,7 +1406,7 @@ static int hp_setup(struct mmt_ctx *ctx)
 	}
 
 	p->pool_cap = p->base_pool + (uint64_t)p->held_pages + (uint64_t)p->pool_pages +
-		      (uint64_t)p->nr_blocks * (p->fill_pages + p->hvo_pages);
+		      (uint64_t)p->nr_blocks * (p->fill_pages + p->hvo_pages) + p->round_fill;
 	hp_find_ptdump(ctx, p);
 	return MMT_PASS;
 }
@@ -1987,7 +1999,9 @@ static int hp_cycle_online(struct hp_off *o, int k, int fill)
 		/* every migrate_every-th block keeps heavy_room: user data lands there */
 		bool heavy = fill == HP_FILL_FULL && p->migrate_every &&
 			     ++o->onlines % (uint64_t)p->migrate_every == 0;
-		uint64_t n = fill == HP_FILL_FULL ? p->fill_pages : 0, t = mmt_now_ns();
+		/* round_place=top: the round pages go on top of round_fill HVO-off pages */
+		uint64_t n = fill == HP_FILL_FULL ? p->fill_pages :
+			     fill == HP_FILL_SPARSE && o->rbuf ? p->round_fill : 0, t = mmt_now_ns();
 		uint64_t m = fill == HP_FILL_ANCHOR ? p->fill_pages + p->hvo_pages : p->hvo_pages;
 
 		if (heavy)
@@ -2071,9 +2085,13 @@ static void *hp_offliner(void *arg)
  * a round.  ZONE_MOVABLE's only free memory is then the block just onlined (the anchors are
  * full), but the per-cpu lists may still hold a page from elsewhere (an anchor's few free
  * pages, where an earlier round page was migrated to and freed): the pages that land there
- * stay mapped in the ring too and are checked like the others.  Slots are given back only
- * when the ring comes round again.  The cycler's worker slot publishes the round for
- * --inject corrupt.
+ * stay mapped in the ring too and are checked like the others.  With round_place=top the
+ * fill put round_fill free hugetlb pages into all but the block's top 4 MiB (an onlined
+ * block's free memory is handed out from its start), so the pages land there, and the
+ * offline's walk from the first page it migrates to the block's end (pfn by pfn, free
+ * hugetlb pages included: about 17 ns a pfn here) is short; the memory users' refaults wait
+ * meanwhile (hp_round_gate_wait()).  Slots are given back only when the ring comes round
+ * again.  The cycler's worker slot publishes the round for --inject corrupt.
  */
 static void hp_round_place(struct hp_off *o, int k)
 {
@@ -2157,6 +2175,11 @@ static int hp_round_check(struct hp_off *o, int k)
 		return rc;
 	}
 	if (o->rmask) {
+		for (i = 0; i < o->rused; i++)
+			if ((o->rmask >> i) & 1)
+				__atomic_add_fetch(&p->round_pos,
+						   (o->rpfn[i] - base) * 1000 / p->ppb,
+						   __ATOMIC_RELAXED);
 		hp_cyc_add(cy, M_ROUND_IN, (uint64_t)__builtin_popcountll(o->rmask));
 		hp_cyc_add(cy, M_ROUND_OFF, 1);
 	}
@@ -2239,6 +2262,8 @@ static void *hp_offliner_sparse(void *arg)
 			next = (b + 1) % p->nr_blocks;
 			swap = nanch && p->anchor_ns && now >= next_swap &&
 			       (!on_phases || __atomic_load_n(&p->cur_phase, __ATOMIC_RELAXED) == HP_ON + 1);
+			if (!swap && o->rbuf && p->round_fill)
+				__atomic_store_n(&p->round_gate, 1, __ATOMIC_RELEASE);
 			rc = hp_cycle_online(o, b, swap ? HP_FILL_ANCHOR : HP_FILL_SPARSE);
 			if (rc != MMT_PASS)
 				break;
@@ -2248,6 +2273,7 @@ static void *hp_offliner_sparse(void *arg)
 			if (placed) {
 				t = mmt_now_ns();
 				hp_round_place(o, b);
+				__atomic_store_n(&p->round_gate, 0, __ATOMIC_RELEASE);
 				o->t[HP_T_FILL] += mmt_now_ns() - t;
 			}
 			if (swap) {
@@ -2275,6 +2301,7 @@ static void *hp_offliner_sparse(void *arg)
 		else
 			retry[k] = mmt_now_ns() + 100 * 1000000ull;
 	}
+	__atomic_store_n(&p->round_gate, 0, __ATOMIC_RELEASE);
 	if (o->rnode >= 0)	/* the thread's policy as it was */
 		set_mempolicy(o->pol_mode, o->pol_mask, 1024);
 	for (k = 0; k < HP_T_NR; k++)
@@ -3134,6 +3161,25 @@ static int hp_user_scan(struct mmt_worker *w, struct hp_user *u)
 	return MMT_PASS;
 }
 
+/*
+ * round_place=top: a fault while the cycler is between an online and its round pages would
+ * land under the fill, at the start of the block, and make the offline walk all of it; the
+ * memory users' refaults wait for the round pages (a few hundred us; at most 20 ms, in case
+ * the cycler is gone) and then land on top like them.
+ */
+static void hp_round_gate_wait(struct hp_priv *p)
+{
+	uint64_t end = 0;
+
+	while (__atomic_load_n(&p->round_gate, __ATOMIC_ACQUIRE)) {
+		if (!end)
+			end = mmt_now_ns() + 20 * 1000000ull;
+		else if (mmt_now_ns() > end)
+			return;
+		sched_yield();
+	}
+}
+
 static int hp_user_step(struct mmt_worker *w, struct hp_user *u, uint64_t chunk, uint64_t *rnd)
 {
 	uint64_t first = chunk * HP_CHUNK_PAGES, pg;
@@ -3156,6 +3202,7 @@ static int hp_user_step(struct mmt_worker *w, struct hp_user *u, uint64_t chunk,
 				return rc;
 			u->pfn[pg] = 0;
 			u->gen[pg]++;
+			hp_round_gate_wait(u->p);
 			hp_user_fill(u, pg);
 		}
 		return MMT_PASS;
@@ -3397,10 +3444,14 @@ static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cy
 			 p->fills, p->fills ? (double)p->fill_got / (double)p->fills : 0.0,
 			 p->fill_capped);
 	if (p->sparse && p->round_pages && known)
-		mmt_note(ctx, "round_pages=%d: %" PRIu64 " of %" PRIu64 " successful offlines (%.0f %%) took the cycler's round pages out of their block (%" PRIu64 " pages), each one then outside it and holding its stamp",
-			 p->round_pages, hp_role_sum(ctx, "cycler", M_ROUND_OFF), known,
+		mmt_note(ctx, "round_pages=%d, round_place=%s: %" PRIu64 " of %" PRIu64 " successful offlines (%.0f %%) took the cycler's round pages out of their block (%" PRIu64 " pages, on average %.1f %% into it%s), each one then outside it and holding its stamp",
+			 p->round_pages, p->round_fill ? "top" : "low",
+			 hp_role_sum(ctx, "cycler", M_ROUND_OFF), known,
 			 100.0 * (double)hp_role_sum(ctx, "cycler", M_ROUND_OFF) / (double)known,
-			 hp_role_sum(ctx, "cycler", M_ROUND_IN));
+			 hp_role_sum(ctx, "cycler", M_ROUND_IN),
+			 hp_role_sum(ctx, "cycler", M_ROUND_IN) ?
+			 (double)p->round_pos / 10.0 / (double)hp_role_sum(ctx, "cycler", M_ROUND_IN) : 0.0,
+			 p->round_fill ? ", above the fill's free hugetlb pages" : "");
 	hp_report_offliners(ctx, p);
 	for (i = 0; i <= M_ST_OTHER - M_ST_HVO_RCU; i++) {
 		st[i] = hp_role_sum(ctx, "cycler", (unsigned int)(M_ST_HVO_RCU + i));

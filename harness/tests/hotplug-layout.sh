@@ -1,6 +1,6 @@
 #!/bin/bash
-# hotplug-vmemmap in both layouts, a few seconds each, then sparse with round_pages=1: what
-# every cycled block must hold.
+# hotplug-vmemmap in both layouts, a few seconds each, then sparse with round_pages=1 in both
+# round placements: what every cycled block must hold.
 # At least 90 % of the successful offlines must take hugetlb pages offline (kpageflags of
 # the block just before the write), some memory-user pages must have been migrated out of a
 # cycled block and verified, and the record must say in how many offlines user pages moved
@@ -51,15 +51,25 @@ for layout in sparse full; do
 	ok "layout=$layout: $status, $cyc cycles/s, $huge of $offl offlines with hugetlb pages, $moved user pages migrated out of cycled blocks, $user offlines with user pages"
 	pass=$((pass + 1))
 done
-# round_pages=1: the cycler's own page must be in 90 % of the sparse blocks it offlines, then
-# out of them and intact
-run round round_pages=1 -p layout=sparse -p round_pages=1
-note=$(jq -r '.repeats[0].notes[] | select(startswith("round_pages="))' "$r")
-with=$(printf '%s\n' "$note" | sed -n 's/^round_pages=1: \([0-9]*\) of [0-9]* successful.*/\1/p')
-offl=$(printf '%s\n' "$note" | sed -n 's/^round_pages=1: [0-9]* of \([0-9]*\) successful.*/\1/p')
-[ -n "$offl" ] && [ "$offl" -gt 0 ] || fail "round_pages=1: no \"round_pages=\" note with offlines in $r"
-[ $((with * 10)) -ge $((offl * 9)) ] ||
-	fail "round_pages=1: the cycler's page was in only $with of $offl offlined blocks (90 % wanted)"
-ok "round_pages=1: $status, $(jq -r '.metrics.cycles.summary.arithmetic_mean // 0' "$r") cycles/s, the cycler's page in $with of $offl offlined blocks, migrated and intact"
-pass=$((pass + 1))
+# round_pages=1, in both placements: the cycler's own page must be in 90 % of the sparse blocks
+# it offlines, then out of them and intact; round_place=top must put it on top of the fill
+# (on average past the middle of the block), low must not
+for place in top low; do
+	run "round-$place" "round_pages=1 round_place=$place" -p layout=sparse -p round_pages=1 \
+		-p round_place="$place"
+	note=$(jq -r '.repeats[0].notes[] | select(startswith("round_pages="))' "$r")
+	with=$(printf '%s\n' "$note" | sed -n 's/^round_pages=1, round_place=[a-z]*: \([0-9]*\) of [0-9]* successful.*/\1/p')
+	offl=$(printf '%s\n' "$note" | sed -n 's/^round_pages=1, round_place=[a-z]*: [0-9]* of \([0-9]*\) successful.*/\1/p')
+	pos=$(printf '%s\n' "$note" | sed -n 's/.*on average \([0-9]*\)\.[0-9] % into it.*/\1/p')
+	[ -n "$offl" ] && [ "$offl" -gt 0 ] && [ -n "$pos" ] ||
+		fail "round_place=$place: no \"round_pages=\" note with offlines and a position in $r"
+	[ $((with * 10)) -ge $((offl * 9)) ] ||
+		fail "round_place=$place: the cycler's page was in only $with of $offl offlined blocks (90 % wanted)"
+	case $place in
+	top) [ "$pos" -ge 50 ] || fail "round_place=top: the pages were on average $pos % into their block (above the fill, past 50 %, wanted)" ;;
+	low) [ "$pos" -lt 50 ] || fail "round_place=low: the pages were on average $pos % into their block (under 50 % wanted)" ;;
+	esac
+	ok "round_place=$place: $status, $(jq -r '.metrics.cycles.summary.arithmetic_mean // 0' "$r") cycles/s, the cycler's page in $with of $offl offlined blocks, on average $pos % into it, migrated and intact"
+	pass=$((pass + 1))
+done
 echo "$pass passed, 0 failed"
