@@ -455,6 +455,7 @@ struct hp_priv {
 	int anchors;
 	uint64_t anchor_ns;
 	int round_pages;		/* layout=sparse */
+	bool round_top;			/* round_place=top */
 	uint64_t round_fill;		/* round_place=top: HVO-off pages a sparse fill puts under them */
 	uint64_t round_pos;		/* round pages in their block: offsets summed, in 1/1000 */
 	uint32_t round_gate;		/* round_place=top: set from online to the round pages */
@@ -1368,7 +1369,8 @@ static int hp_setup(struct mmt_ctx *ctx)
 	if (p->fill_pages + p->hvo_pages > p->ppb / (HP_HPAGE / HP_PAGE))
 		return mmt_error(ctx, "fill_pages + hvo_pages (%" PRIu64 ") exceed the 2 MiB pages of a block (%" PRIu64 ")",
 				 p->fill_pages + p->hvo_pages, p->ppb / (HP_HPAGE / HP_PAGE));
-	if (p->sparse && p->round_pages && !strcmp(mmt_param_str(ctx, "round_place"), "top")) {
+	p->round_top = !strcmp(mmt_param_str(ctx, "round_place"), "top");
+	if (p->sparse && p->round_pages && p->round_top) {
 		uint64_t slots = p->ppb / (HP_HPAGE / HP_PAGE);
 
 		/* two 2 MiB slots stay free: a zone left only 2 MiB refused the fault (watermark) */
@@ -3445,7 +3447,7 @@ static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cy
 			 p->fill_capped);
 	if (p->sparse && p->round_pages && known)
 		mmt_note(ctx, "round_pages=%d, round_place=%s: %" PRIu64 " of %" PRIu64 " successful offlines (%.0f %%) took the cycler's round pages out of their block (%" PRIu64 " pages, on average %.1f %% into it%s), each one then outside it and holding its stamp",
-			 p->round_pages, p->round_fill ? "top" : "low",
+			 p->round_pages, p->round_top ? "top" : "low",
 			 hp_role_sum(ctx, "cycler", M_ROUND_OFF), known,
 			 100.0 * (double)hp_role_sum(ctx, "cycler", M_ROUND_OFF) / (double)known,
 			 hp_role_sum(ctx, "cycler", M_ROUND_IN),
