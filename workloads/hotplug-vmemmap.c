@@ -2177,11 +2177,12 @@ static int hp_round_check(struct hp_off *o, int k)
 		return rc;
 	}
 	if (o->rmask) {
-		for (i = 0; i < o->rused; i++)
+		for (i = 0; i < o->rused; i++) {
 			if ((o->rmask >> i) & 1)
 				__atomic_add_fetch(&p->round_pos,
 						   (o->rpfn[i] - base) * 1000 / p->ppb,
 						   __ATOMIC_RELAXED);
+		}
 		hp_cyc_add(cy, M_ROUND_IN, (uint64_t)__builtin_popcountll(o->rmask));
 		hp_cyc_add(cy, M_ROUND_OFF, 1);
 	}
@@ -3166,17 +3167,17 @@ static int hp_user_scan(struct mmt_worker *w, struct hp_user *u)
 /*
  * round_place=top: a fault while the cycler is between an online and its round pages would
  * land under the fill, at the start of the block, and make the offline walk all of it; the
- * memory users' refaults wait for the round pages (a few hundred us; at most 20 ms, in case
- * the cycler is gone) and then land on top like them.
+ * memory users' refaults wait for the round pages (a few hundred us) and then land on top
+ * like them.  *end (0 at the start of a refault) bounds the waits of one refault to 20 ms
+ * together: a fill that waits long for the pool lock, or a cycler that is gone, only slows
+ * the users.
  */
-static void hp_round_gate_wait(struct hp_priv *p)
+static void hp_round_gate_wait(struct hp_priv *p, uint64_t *end)
 {
-	uint64_t end = 0;
-
 	while (__atomic_load_n(&p->round_gate, __ATOMIC_ACQUIRE)) {
-		if (!end)
-			end = mmt_now_ns() + 20 * 1000000ull;
-		else if (mmt_now_ns() > end)
+		if (!*end)
+			*end = mmt_now_ns() + 20 * 1000000ull;
+		else if (mmt_now_ns() > *end)
 			return;
 		sched_yield();
 	}
@@ -3195,6 +3196,8 @@ static int hp_user_step(struct mmt_worker *w, struct hp_user *u, uint64_t chunk,
 	}
 	mmt_add(w, M_USER_VERIFY, HP_CHUNK_PAGES);
 	if (refault) {
+		uint64_t gate_end = 0;
+
 		/* give the pages back and fault new ones: they may land in an onlined block */
 		if (madvise(u->mem + first * HP_PAGE, HP_CHUNK_PAGES * HP_PAGE, MADV_DONTNEED))
 			return mmt_werror(w, "madvise(MADV_DONTNEED): %s", strerror(errno));
@@ -3204,7 +3207,7 @@ static int hp_user_step(struct mmt_worker *w, struct hp_user *u, uint64_t chunk,
 				return rc;
 			u->pfn[pg] = 0;
 			u->gen[pg]++;
-			hp_round_gate_wait(u->p);
+			hp_round_gate_wait(u->p, &gate_end);
 			hp_user_fill(u, pg);
 		}
 		return MMT_PASS;
