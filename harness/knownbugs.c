@@ -209,13 +209,19 @@ static bool splat_match(const char *pattern, json_t *splats)
 	return false;
 }
 
+/* A bug's splat pattern, or NULL */
+static const char *sig_splat(json_t *bug)
+{
+	return json_string_value(json_object_get(json_object_get(bug, "signature"), "splat"));
+}
+
 /* The splat pattern of a bug that affects this kernel and lists this workload, or NULL. */
 static const char *bug_splat(json_t *bug, const char *workload, const char *release,
 			     const char *series)
 {
 	if (!lists_workload(bug, workload) || !mmt_known_bug_affects(bug, release, series))
 		return NULL;
-	return json_string_value(json_object_get(json_object_get(bug, "signature"), "splat"));
+	return sig_splat(bug);
 }
 
 /*
@@ -329,8 +335,7 @@ int mmt_known_bugs_judge(json_t *list, json_t *rec)
 			if (!lists_workload(bug, workload) ||
 			    !mmt_known_bug_affects(bug, release, series))
 				continue;
-			pattern = json_string_value(json_object_get(json_object_get(bug, "signature"),
-								    "splat"));
+			pattern = sig_splat(bug);
 			if (excusable && (pass || (pattern && splat_one_match(pattern, first))) &&
 			    signature_match(json_object_get(bug, "signature"), rec, how,
 					    sizeof(how))) {

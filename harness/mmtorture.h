@@ -298,6 +298,8 @@ int mmt_knob_write(struct mmt_ctx *ctx, const char *path, const char *value);
 int mmt_knob_write_u64(struct mmt_ctx *ctx, const char *path, uint64_t value);
 /* Read a knob; "always [madvise] never" reads as "madvise".  0 or -errno. */
 int mmt_knob_read(const char *path, char *buf, size_t len);
+/* The same for a knob's text already read (NUL-terminated; changed in place) */
+int mmt_knob_parse(char *raw, char *buf, size_t len);
 int mmt_knob_read_u64(const char *path, uint64_t *value);
 /*
  * Make at least `pages` more 2 MiB hugetlb pages available (on the --mem-node

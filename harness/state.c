@@ -67,16 +67,11 @@ static int state_flush(void)
 	return ret;
 }
 
-int mmt_knob_read(const char *path, char *buf, size_t len)
+int mmt_knob_parse(char *raw, char *buf, size_t len)
 {
-	char raw[4096];
 	const char *v;
 	char *open, *close;
-	ssize_t n;
 
-	n = mmt_read_file(path, raw, sizeof(raw));
-	if (n < 0)
-		return (int)n;
 	/* "always [madvise] never" selects madvise */
 	open = strchr(raw, '[');
 	close = open ? strchr(open, ']') : NULL;
@@ -90,6 +85,17 @@ int mmt_knob_read(const char *path, char *buf, size_t len)
 		return -ENOSPC;
 	strcpy(buf, v);
 	return 0;
+}
+
+int mmt_knob_read(const char *path, char *buf, size_t len)
+{
+	char raw[4096];
+	ssize_t n;
+
+	n = mmt_read_file(path, raw, sizeof(raw));
+	if (n < 0)
+		return (int)n;
+	return mmt_knob_parse(raw, buf, len);
 }
 
 int mmt_knob_read_u64(const char *path, uint64_t *value)

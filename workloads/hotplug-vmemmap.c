@@ -549,13 +549,8 @@ static int hp_knob_read(const char *path, char *buf, size_t len)
 	n = pread(fd, raw, sizeof(raw) - 1, 0);
 	if (n < 0)
 		return -errno;
-	while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == ' '))
-		n--;
 	raw[n] = '\0';
-	if ((size_t)n >= len)
-		return -ENOSPC;
-	memcpy(buf, raw, (size_t)n + 1);
-	return 0;
+	return mmt_knob_parse(raw, buf, len);
 }
 
 /* Only there so that SIGALRM interrupts a blocking write instead of killing us. */
@@ -3448,15 +3443,16 @@ static void hp_report_causes(struct mmt_ctx *ctx, struct hp_priv *p, uint64_t cy
 			 100.0 * (double)p->user_offlines / (double)known, cycles, p->offliners_run,
 			 p->fills, p->fills ? (double)p->fill_got / (double)p->fills : 0.0,
 			 p->fill_capped);
-	if (p->sparse && p->round_pages && known)
+	if (p->sparse && p->round_pages && known) {
+		uint64_t r_off = hp_role_sum(ctx, "cycler", M_ROUND_OFF);
+		uint64_t r_in = hp_role_sum(ctx, "cycler", M_ROUND_IN);
+
 		mmt_note(ctx, "round_pages=%d, round_place=%s: %" PRIu64 " of %" PRIu64 " successful offlines (%.0f %%) took the cycler's round pages out of their block (%" PRIu64 " pages, on average %.1f %% into it%s), each one then outside it and holding its stamp",
-			 p->round_pages, p->round_top ? "top" : "low",
-			 hp_role_sum(ctx, "cycler", M_ROUND_OFF), known,
-			 100.0 * (double)hp_role_sum(ctx, "cycler", M_ROUND_OFF) / (double)known,
-			 hp_role_sum(ctx, "cycler", M_ROUND_IN),
-			 hp_role_sum(ctx, "cycler", M_ROUND_IN) ?
-			 (double)p->round_pos / 10.0 / (double)hp_role_sum(ctx, "cycler", M_ROUND_IN) : 0.0,
+			 p->round_pages, p->round_top ? "top" : "low", r_off, known,
+			 100.0 * (double)r_off / (double)known, r_in,
+			 r_in ? (double)p->round_pos / 10.0 / (double)r_in : 0.0,
 			 p->round_fill ? ", above the fill's free hugetlb pages" : "");
+	}
 	hp_report_offliners(ctx, p);
 	for (i = 0; i <= M_ST_OTHER - M_ST_HVO_RCU; i++) {
 		st[i] = hp_role_sum(ctx, "cycler", (unsigned int)(M_ST_HVO_RCU + i));
